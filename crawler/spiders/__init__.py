@@ -1,0 +1,1 @@
+"""One spider per discovery method: feeds, sitemap, site, recrawl."""

@@ -1,0 +1,205 @@
+"""What every archive spider shares: seeds, scope, and turning an article response into a ``Fetch``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, AsyncIterator, Iterable
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.http import Request, Response
+
+from archive.normalise import sha256
+from archive.versions import Fetch
+from crawler.seeds import Seed, SeedError, load_seeds
+from crawler.worker import PageResult, make_pool, process_page
+
+log = logging.getLogger(__name__)
+
+HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+
+
+def split_arg(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+class ArchiveSpider(scrapy.Spider):
+    """Base of the archive spiders. Subclasses name their ``-a`` URL argument in ``url_arg``."""
+
+    url_arg = ""
+    custom_settings: dict = {}
+
+    def __init__(self, *args, site: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.site_name = site
+        self.seeds: list[Seed] = []
+        self.adhoc_urls = split_arg(kwargs.get(self.url_arg)) if self.url_arg else []
+        self._pool = None
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.settings_ = crawler.settings
+        spider.seeds = spider.load_seeds(crawler.settings)
+        crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
+        return spider
+
+    # --- seeds and scope ------------------------------------------------------------------------------------
+    def load_seeds(self, settings) -> list[Seed]:
+        if self.adhoc_urls:
+            # Ad-hoc URLs crawl only themselves; a seeded site lends its name and patterns to its own URLs.
+            try:
+                known = load_seeds(settings.get("ARCHIVE_SEEDS_DIR"))
+            except SeedError:
+                known = []
+            chosen: dict[str, Seed] = {}
+            for url in self.adhoc_urls:
+                seed = next((k for k in known if k.owns(url)), None) or Seed.for_url(url)
+                chosen.setdefault(seed.name, seed)
+            return list(chosen.values())
+        seeds = load_seeds(settings.get("ARCHIVE_SEEDS_DIR"))
+        if self.site_name:
+            seeds = [s for s in seeds if s.name == self.site_name]
+            if not seeds:
+                raise ValueError(f"no site named {self.site_name!r} in {settings.get('ARCHIVE_SEEDS_DIR')}")
+        return seeds
+
+    @property
+    def trusted_hosts(self) -> set[str]:
+        hosts = {urlsplit(u).hostname for u in self.adhoc_urls}
+        for seed in self.seeds:
+            for url in (*seed.feeds, *seed.sitemaps, *seed.start_urls):
+                hosts.add(urlsplit(url).hostname)
+        return {h.lower() for h in hosts if h}
+
+    def seed_for(self, url: str) -> Seed | None:
+        return next((s for s in self.seeds if s.owns(url)), None)
+
+    def in_scope(self, url: str) -> bool:
+        seed = self.seed_for(url)
+        return seed is not None and seed.may_follow(url)
+
+    # --- extraction pool ------------------------------------------------------------------------------------
+    @property
+    def pool(self):
+        if self._pool is None:
+            self._pool = make_pool(self.settings_.getint("ARCHIVE_EXTRACT_WORKERS"))
+        return self._pool
+
+    def _close_pool(self, spider) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def run_worker(self, response: Response, *, want_links: bool, want_record: bool = True) -> PageResult:
+        encoding = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        charset = None
+        if "charset=" in encoding.lower():
+            charset = encoding.lower().split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.pool, process_page, response.body, response.url, charset, want_links, want_record)
+        timeout = self.settings_.getfloat("ARCHIVE_EXTRACT_TIMEOUT")
+        try:
+            return await asyncio.wait_for(future, timeout=timeout or None)
+        except asyncio.TimeoutError:
+            return PageResult(None, [], timeout, f"extraction took longer than {timeout:.0f}s")
+
+    # --- responses ------------------------------------------------------------------------------------------
+    def count(self, key: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"archive/{key}", n)
+
+    def skip(self, reason: str, url: str) -> None:
+        self.count(f"skipped/{reason}")
+        self.logger.debug("skipped (%s): %s", reason, url)
+
+    def article_request(self, url: str, *, callback=None, priority: int = 0, **meta) -> Request:
+        return Request(
+            url,
+            callback=callback or self.parse_article,
+            errback=self.on_error,
+            priority=priority,
+            meta=meta,
+            dont_filter=bool(meta.pop("dont_filter", False)),
+        )
+
+    def is_html(self, response: Response) -> bool:
+        ctype = response.headers.get(b"Content-Type", b"").split(b";")[0].strip().lower()
+        return ctype in HTML_TYPES or (not ctype and response.body[:512].lstrip()[:1] == b"<")
+
+    def base_fetch(self, response: Response, **extra) -> Fetch:
+        redirects = response.meta.get("redirect_urls") or []
+        seed = self.seed_for(response.url) or (self.seed_for(redirects[0]) if redirects else None)
+        header = response.headers.get
+        return Fetch(
+            url=response.url,
+            status=response.status,
+            requested_url=redirects[0] if redirects else None,
+            etag=(header(b"ETag") or b"").decode("latin-1") or None,
+            last_modified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
+            site=seed.name if seed else None,
+            **extra,
+        )
+
+    async def fetch_from_response(self, response: Response, *, known: bool, want_links: bool = False):
+        """The ``Fetch`` to store for an article response (or ``None`` to skip it) and the page's links."""
+        if response.status == 304:
+            self.count("not_modified")
+            return self.base_fetch(response, not_modified=True), []
+        if response.status in (404, 410):
+            if not known:
+                self.skip(f"http_{response.status}", response.url)
+                return None, []
+            self.count("gone")
+            return self.base_fetch(response), []
+        if response.status >= 400:
+            self.skip(f"http_{response.status}", response.url)
+            return None, []
+        if not self.is_html(response):
+            self.skip("not_html", response.url)
+            return None, []
+        if not response.body.strip():
+            self.skip("empty_body", response.url)
+            return None, []
+        html_hash = sha256(response.body)
+        if known and response.meta.get("archive_html_hash") == html_hash:
+            self.count("same_html")
+            links = (await self.run_worker(response, want_links=True, want_record=False)).links if want_links else []
+            return self.base_fetch(response, same_html=True), links
+        result = await self.run_worker(response, want_links=want_links)
+        self.count("extract_cpu_ms", int(result.seconds * 1000))
+        if result.error:
+            self.count("errors/extraction")
+            self.logger.warning("extraction failed for %s: %s", response.url, result.error)
+            return None, result.links
+        if result.record is None:
+            self.skip("no_text", response.url)
+            return None, result.links
+        charset = getattr(response, "encoding", None)
+        return self.base_fetch(response, html=response.body, encoding=charset, record=result.record), result.links
+
+    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
+        fetch, _ = await self.fetch_from_response(response, known=bool(response.meta.get("archive_known")))
+        if fetch is not None:
+            if fetch.record is not None and fetch.record.page_kind != "article" and not response.meta.get("archive_known"):
+                self.skip(f"not_article/{fetch.record.page_kind}", response.url)
+                return
+            yield fetch
+
+    def on_error(self, failure) -> None:
+        request = failure.request
+        reason = type(failure.value).__name__
+        if reason == "IgnoreRequest":
+            return  # counted by whoever refused it
+        self.count(f"errors/{reason}")
+        self.logger.warning("failed %s: %s", request.url, failure.getErrorMessage()[:200])
+
+    def article_urls(self, seed: Seed, urls: Iterable[str]) -> Iterable[str]:
+        for url in urls:
+            if seed.may_follow(url) and seed.is_article_url(url) is not False:
+                yield url
