@@ -49,6 +49,7 @@ class ScopeMiddleware:
     addresses (directly or through DNS). Hosts the operator named (seeds, ``-a`` URLs) are trusted as given."""
 
     def __init__(self, crawler):
+        self.crawler = crawler
         self.stats = crawler.stats
         try:
             self.allowed = tuple(ipaddress.ip_network(n) for n in crawler.settings.getlist("ARCHIVE_ALLOW_PRIVATE"))
@@ -65,7 +66,7 @@ class ScopeMiddleware:
         raise IgnoreRequest(f"refused: {reason}")
 
     async def process_request(self, request, spider=None):
-        spider = spider or getattr(self, "spider", None)
+        spider = spider or self.crawler.spider
         parts = urlsplit(request.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             self._refuse("not_http", request, spider)
