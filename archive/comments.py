@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
 
 from lxml.html import HtmlElement
 
@@ -88,15 +91,6 @@ _COUNT_WORDS = (
 )
 _COUNT_RE = re.compile(r"^\W{0,3}" + _NUM + r"\s+(?:" + _COUNT_WORDS + r")\b", re.IGNORECASE)
 
-_COMMENT_AREA_XPATH = (
-    "//*[@id='comments' or @id='respond' or @id='disqus_thread' or @id='coral_thread' "
-    "or contains(concat(' ', normalize-space(@class), ' '), ' comments-area ') "
-    "or contains(concat(' ', normalize-space(@class), ' '), ' comments ') "
-    "or contains(@class, 'comments-wrapper') or contains(@class, 'comment-respond') "
-    "or contains(@class, 'wp-block-comments') or contains(@class, 'comment-wrapper') "
-    "or contains(@class, 'field--name-comment') or contains(@class, 'comments-section') "
-    "or contains(@class, 'comment-section') or contains(@class, 'blog-comments')]"
-)
 _FORM_XPATH = (
     "//form[.//textarea[contains(@name, 'comment') or contains(@id, 'comment') or @name='body' "
     "or contains(@name, 'comment_body')] or contains(@action, 'comment') "
@@ -109,11 +103,11 @@ _GATED_XPATH = (
     "or contains(@class, 'comment-login') or contains(@class, 'login-to-comment')]"
 )
 _EMBED_XPATH = (
-    "//*[@id='disqus_thread' or contains(@class, 'fb-comments') or local-name()='fb:comments' "
+    "//*[@id='disqus_thread' or contains(@class, 'fb-comments') "
     "or @id='coral_thread' or contains(@id, 'coral-') or contains(@class, 'coral-') "
-    "or local-name()='vf-conversations' or local-name()='vf-comments' or contains(@class, 'viafoura') "
-    "or @data-spotim-module or @data-spot-id or @data-openweb-module or starts-with(local-name(), 'openweb') "
-    "or @data-ghost-comments or @id='hyvor-talk-view' or local-name()='hyvor-talk-comments' "
+    "or contains(@class, 'viafoura') "
+    "or @data-spotim-module or @data-spot-id or @data-openweb-module "
+    "or @data-ghost-comments or @id='hyvor-talk-view' "
     "or @id='commento' or @id='remark42' or contains(@class, 'giscus') or contains(@class, 'utterances') "
     "or contains(@class, 'vuukle') or @id='idc-container' or @id='cackle_widget' or @id='isso-thread' "
     "or @id='cusdis_thread']"
@@ -128,11 +122,27 @@ _RENDERED_XPATH = (
     "or contains(concat(' ', normalize-space(@class), ' '), ' trackback ')]"
     " | //article[contains(concat(' ', normalize-space(@class), ' '), ' comment ') "
     "or (starts-with(@id, 'comment-') and contains(@class, 'comment'))]"
-    " | //div[starts-with(@id, 'comment-') and contains(concat(' ', normalize-space(@class), ' '), ' comment ')]"
+    " | //div[contains(concat(' ', normalize-space(@class), ' '), ' comment ') "
+    "and (starts-with(@id, 'comment-') or ancestor::*[contains(@id, 'comment') or contains(@class, 'comments')])]"
     " | //div[contains(concat(' ', normalize-space(@class), ' '), ' comment-thread ')]//li[@id]"
     " | //dl[@id='comments-block']/dt"
 )
-_TEXT_XPATH = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+_TEXT_XPATH = "//body//text()"
+_ATTR_XPATH = ("//@id | //@class | //script/@src | //@action | //@data-spotim-module | //@data-spot-id "
+               "| //@data-ghost-comments")
+# word stems of closed notices and count headings: only text nodes holding one are examined
+_STEM_RE = re.compile(
+    r"comment|kommentar|commentai|comentar|comentár|commenti|reacties|reageren|reactie|komentar|komentow|"
+    r"коммент|обсужден|discussion|thought|respons|repl(?:y|ies)|antwort|réponse|respuesta|rispost|resposta|"
+    r"odpowied|отзыв|ответ"
+)
+_EMBED_HINT_RE = re.compile(
+    r"disqus|fb-comments|coral|viafoura|spotim|spot\.im|spot-|openweb|comments-ui|ghost|hyvor|commento|"
+    r"remark42|giscus|utteranc|vuukle|idc-container|cackle|isso-thread|cusdis"
+)
+_EMBED_TAGS = ("fb:comments", "vf-conversations", "vf-comments", "vf-widget", "hyvor-talk-comments",
+               "openweb-conversation", "coral-stream")
+_SKIP_PARENTS = {"script", "style", "noscript", "template", "textarea", "title"}
 _TEASER_RE = re.compile(
     r"related|teaser|recent|popular|widget|sidebar|more-stories|recommend|promo|trending|card|"
     r"listing|archive|navigation|menu|breadcrumb|also|next-post|prev|rail|aside|footer|header-nav",
@@ -197,17 +207,32 @@ def _parse_count(match: re.Match[str]) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
+def _text_candidates(tree: HtmlElement) -> list[Any]:
+    """Rendered text nodes that contain a comment-related word stem (one cheap pass over the page text)."""
+    nodes = tree.xpath(_TEXT_XPATH)
+    if not nodes:
+        return []
+    blob = "\x00".join(nodes).lower()
+    offsets = list(accumulate(len(n) + 1 for n in nodes))
+    out, last = [], -1
+    for m in _STEM_RE.finditer(blob):
+        idx = bisect_right(offsets, m.start())
+        if idx != last:
+            out.append(nodes[idx])
+            last = idx
+    return out
+
+
 def detect_comments(tree: HtmlElement, schema_count: int | None = None) -> CommentInfo:
     """Comment state and count of the page ``tree``; ``schema_count`` is a count from structured data."""
     main = main_article(tree)
     info = CommentInfo()
-    closed = stated = None
-    for node in tree.xpath(_TEXT_XPATH):
+    closed: Any = None
+    stated = None
+    for node in _text_candidates(tree):
         text = str(node)
-        if len(text) > 300 or not text.strip():
-            continue
         parent = node.getparent()
-        if parent is None:
+        if len(text) > 300 or parent is None or parent.tag in _SKIP_PARENTS:
             continue
         if closed is None and len(text) <= 160 and (_CLOSED_RE.search(text) or _COMMENTS_OFF_RE.match(text)):
             # a notice, not a sentence of prose that happens to say "comments closed"
@@ -217,11 +242,15 @@ def detect_comments(tree: HtmlElement, schema_count: int | None = None) -> Comme
             m = _COUNT_RE.match(text)
             if m and _heading_like(parent) and not _in_teaser(parent, main):
                 stated = _parse_count(m)
-    embeds = tree.xpath(_EMBED_XPATH)
+    attrs = "\x00".join(tree.xpath(_ATTR_XPATH)).lower()
+    embeds = list(tree.iter(*_EMBED_TAGS))
+    if _EMBED_HINT_RE.search(attrs):
+        embeds += tree.xpath(_EMBED_XPATH)
     if closed is None and any(el.get(k, "").lower() in v for el in embeds for k, v in _CLOSED_ATTRS.items()):
         closed = True
-    form = tree.xpath(_FORM_XPATH) or tree.xpath(_GATED_XPATH)
-    rendered = tree.xpath(_RENDERED_XPATH)
+    has_comment_attr = "comment" in attrs or "respond" in attrs
+    form = has_comment_attr and (tree.xpath(_FORM_XPATH) or tree.xpath(_GATED_XPATH))
+    rendered = _rendered(tree) if has_comment_attr else []
     if embeds:
         info.platform = _platform(embeds[0])
     if closed is not None:
@@ -239,6 +268,19 @@ def detect_comments(tree: HtmlElement, schema_count: int | None = None) -> Comme
     elif info.state != "none" and not embeds:
         info.count = 0
     return info
+
+
+def _rendered(tree: HtmlElement) -> list[HtmlElement]:
+    """Rendered comments; a comment wrapped in another counted element of a different tag counts once."""
+    found = tree.xpath(_RENDERED_XPATH)
+    seen = set(found)
+    out = []
+    for el in found:
+        near = [a for _, a in zip(range(2), el.iterancestors())]
+        if any(a in seen and a.tag != el.tag for a in near):
+            continue
+        out.append(el)
+    return out
 
 
 def _heading_like(el: HtmlElement) -> bool:

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["EXTRACTOR_VERSION", "extract", "is_promo", "decode_html", "clean_body"]
 
+#: below this many characters the fast precision pass is checked by trafilatura's full cascade
+SHORT_TEXT = 1000
 EXTRACTOR_VERSION = f"archive-extract/2 trafilatura/{trafilatura.__version__}"
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
@@ -168,14 +170,19 @@ def _is_label(line: str) -> bool:
 
 
 def _body(tree: HtmlElement, url: str | None) -> str:
-    doc = trafilatura.bare_extraction(tree, url=url, favor_precision=True, include_comments=False,
-                                      with_metadata=False)
-    text = doc.text if doc is not None else ""
+    """trafilatura's precision-mode text; the slower passes only run when it comes out short or empty."""
+    def run(**kw: bool) -> str:
+        doc = trafilatura.bare_extraction(tree, url=url, include_comments=False, **kw)
+        return (doc.text or "") if doc is not None else ""
+
+    text = run(favor_precision=True, fast=True)
+    if len(text) < SHORT_TEXT:
+        # short: let trafilatura compare with its external extractors (readability, jusText)
+        text = max(text, run(favor_precision=True), key=len)
     if not text:
-        # precision found nothing: a short or unusual page, let trafilatura try harder
-        doc = trafilatura.bare_extraction(tree, url=url, favor_recall=True, include_comments=False)
-        text = doc.text if doc is not None else ""
-    return text or ""
+        # nothing in precision mode: an unusual layout, trafilatura's recall mode tries harder
+        text = run(favor_recall=True)
+    return text
 
 
 def extract(html: bytes | str, url: str | None = None, *, encoding: str | None = None) -> ArticleRecord | None:

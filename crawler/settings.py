@@ -58,3 +58,5 @@ EXTENSIONS = {"crawler.extensions.RunHealth": 500}
 LOG_LEVEL = os.environ.get("ARCHIVE_LOG_LEVEL", "INFO")
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+
+ADDONS = {"crawler.scale.RedisScale": 100}
