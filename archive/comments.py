@@ -81,10 +81,11 @@ _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "ein": 1, "eine": 1, "einen": 1, "un": 1, "une": 1, "uno": 1, "una": 1, "um": 1, "uma": 1, "één": 1,
     "een": 1, "jeden": 1, "jedna": 1, "один": 1, "одна": 1, "zwei": 2, "deux": 2, "dos": 2, "due": 2,
-    "twee": 2, "dwa": 2, "два": 2,
+    "twee": 2, "dwa": 2, "два": 2, "jedna": 1, "jeden": 1,
 }
 _NUM = r"(?P<n>\d[\d.,\s]{0,8}|" + "|".join(_NUMBER_WORDS) + r")"
 _COUNT_WORDS = (
+    r"gedanken?|réflexions?|pensamientos?|opiniones|pensier[oi]|pensamentos?|myśl[i]?|мысл[ьи]|"
     r"thoughts?|responses?|repl(?:y|ies)|comments?|kommentare?|antworten|commentaires?|réponses?|"
     r"comentarios?|respuestas?|commenti|commento|risposte|comentários?|respostas?|reacties?|reactie|"
     r"komentarz(?:e|y)?|odpowied(?:zi|ź)|комментари(?:й|я|ев)|отзыв(?:а|ов)?|ответ(?:а|ов)?"
@@ -134,7 +135,7 @@ _ATTR_XPATH = ("//@id | //@class | //script/@src | //@action | //@data-spotim-mo
 _STEM_RE = re.compile(
     r"comment|kommentar|commentai|comentar|comentár|commenti|reacties|reageren|reactie|komentar|komentow|"
     r"коммент|обсужден|discussion|thought|respons|repl(?:y|ies)|antwort|réponse|respuesta|rispost|resposta|"
-    r"odpowied|отзыв|ответ"
+    r"odpowied|отзыв|ответ|gedank|réflexion|pensamient|opinion|pensier|pensament|myśl|мысл"
 )
 _EMBED_HINT_RE = re.compile(
     r"disqus|fb-comments|coral|viafoura|spotim|spot\.im|spot-|openweb|comments-ui|ghost|hyvor|commento|"

@@ -62,8 +62,8 @@ def classify_page(tree: HtmlElement, meta: PageMeta, text: str) -> str:
         return "soft404"
     if words < 150 and not meta.is_article_markup and _consent_wall(tree, text):
         return "consent"
-    if words < 200 and (meta.free is False or tree.xpath(_PAYWALL_MARKUP)) and (
-            meta.free is False or _PAYWALL.search(_visible(tree))):
+    # the body we would archive is the subscription notice itself (a teaser paragraph alone stays an article)
+    if words < 200 and _PAYWALL.search(text) and (meta.free is False or tree.xpath(_PAYWALL_MARKUP)):
         return "paywall"
     if not meta.is_article_markup and (words < 250 or meta.jsonld_types & LISTING_TYPES) and _link_heavy(tree):
         return "listing"

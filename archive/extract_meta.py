@@ -405,16 +405,23 @@ def _pick_title(h1: str | None, og: str | None, headline: str | None, html_title
     return h1
 
 
+_TIME_XPATH = (".//time[@datetime] | .//*[@itemprop='datePublished' or @itemprop='dateModified']"
+               "[@content or @datetime or @title] | .//abbr[@title][contains(@class, 'published')]")
+
+
 def _time_elements(scope: HtmlElement) -> tuple[str | None, str | None]:
+    """Dates from ``<time datetime>``, itemprop datePublished / dateModified and Blogger's abbr.published."""
     pub = mod = None
-    for el in scope.iterfind(".//time[@datetime]"):
+    for el in scope.xpath(_TIME_XPATH):
         cls = (el.get("class") or "") + " " + (el.get("itemprop") or "")
         if any("comment" in (a.get("class") or "") for a in el.iterancestors()):
             continue
-        value = iso_date(el.get("datetime"))
+        value = iso_date(el.get("datetime") or el.get("content") or el.get("title"))
         if not value:
             continue
-        if re.search(r"updated|modified", cls, re.IGNORECASE):
+        if re.search(r"published|datePublished", cls):
+            pub = pub or value
+        elif re.search(r"updated|modified", cls, re.IGNORECASE):
             mod = mod or value
         elif pub is None:
             pub = value
