@@ -11,6 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 from courlan import normalize_url
 from w3lib.url import canonicalize_url, safe_url_string
 
+from archive.promos import is_promo
+
 _WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 _BLANK_LINES = re.compile(r"\n{2,}")
 _AMP_SUFFIX = re.compile(r"(/amp/?$|\.amp(?=\.html?$|$)|[?&](amp|outputType=amp)(=[^&]*)?$)")
@@ -65,9 +67,14 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def hashed_body(text: str | None) -> str:
+    """The body as it counts for change detection: normalised, without inline promos and share boilerplate."""
+    return "\n".join(line for line in normalise_text(text).split("\n") if not is_promo(line))
+
+
 def content_hash(title: str | None, author: str | None, text: str | None) -> str:
-    """Hash of what counts as a change: the normalised headline, byline and body."""
-    payload = "\x1f".join((normalise_line(title), normalise_line(author), normalise_text(text)))
+    """Hash of what counts as a change: the normalised headline, byline and body (promo lines left out)."""
+    payload = "\x1f".join((normalise_line(title), normalise_line(author), hashed_body(text)))
     return sha256(payload)
 
 
