@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 log = logging.getLogger(__name__)
@@ -128,9 +129,8 @@ _RENDERED_XPATH = (
     " | //div[contains(concat(' ', normalize-space(@class), ' '), ' comment-thread ')]//li[@id]"
     " | //dl[@id='comments-block']/dt"
 )
-_TEXT_XPATH = "//body//text()"
-_ATTR_XPATH = ("//@id | //@class | //script/@src | //@action | //@data-spotim-module | //@data-spot-id "
-               "| //@data-ghost-comments")
+_TEXT_XPATH = etree.XPath("//body//text()")
+_ATTR_XPATH = etree.XPath("//@id | //@class | //script/@src | //form/@action")
 # word stems of closed notices and count headings: only text nodes holding one are examined
 _STEM_RE = re.compile(
     r"comment|kommentar|commentai|comentar|comentár|commenti|reacties|reageren|reactie|komentar|komentow|"
@@ -141,6 +141,9 @@ _EMBED_HINT_RE = re.compile(
     r"disqus|fb-comments|coral|viafoura|spotim|spot\.im|spot-|openweb|comments-ui|ghost|hyvor|commento|"
     r"remark42|giscus|utteranc|vuukle|idc-container|cackle|isso-thread|cusdis"
 )
+_GATED_HINT_RE = re.compile(r"must-log-in|comment-forbidden|comment-login|login-to-comment")
+_RENDERED_HINT_RE = re.compile(r"(?:^|[\s\x00])(?:comment|pingback|trackback|comment-thread)(?:[\s\x00]|$)|comment-|"
+                               r"comments-block")
 _EMBED_TAGS = ("fb:comments", "vf-conversations", "vf-comments", "vf-widget", "hyvor-talk-comments",
                "openweb-conversation", "coral-stream")
 _SKIP_PARENTS = {"script", "style", "noscript", "template", "textarea", "title"}
@@ -210,23 +213,25 @@ def _parse_count(match: re.Match[str]) -> int | None:
 
 def _text_candidates(tree: HtmlElement) -> list[Any]:
     """Rendered text nodes that contain a comment-related word stem (one cheap pass over the page text)."""
-    nodes = tree.xpath(_TEXT_XPATH)
+    nodes = _TEXT_XPATH(tree)
     if not nodes:
         return []
     blob = "\x00".join(nodes).lower()
-    offsets = list(accumulate(len(n) + 1 for n in nodes))
-    out, last = [], -1
+    out: list[Any] = []
+    idx, pos = 0, 0
     for m in _STEM_RE.finditer(blob):
-        idx = bisect_right(offsets, m.start())
-        if idx != last:
+        idx += blob.count("\x00", pos, m.start())
+        pos = m.start()
+        if not out or out[-1] is not nodes[idx]:
             out.append(nodes[idx])
-            last = idx
     return out
 
 
-def detect_comments(tree: HtmlElement, schema_count: int | None = None) -> CommentInfo:
-    """Comment state and count of the page ``tree``; ``schema_count`` is a count from structured data."""
-    main = main_article(tree)
+def detect_comments(tree: HtmlElement, schema_count: int | None = None,
+                    main: HtmlElement | None = None) -> CommentInfo:
+    """Comment state and count of the page ``tree``; ``schema_count`` is a count from structured data,
+    ``main`` the page's main ``<article>`` if known (see :func:`main_article`)."""
+    main = main if main is not None else main_article(tree)
     info = CommentInfo()
     closed: Any = None
     stated = None
@@ -243,15 +248,15 @@ def detect_comments(tree: HtmlElement, schema_count: int | None = None) -> Comme
             m = _COUNT_RE.match(text)
             if m and _heading_like(parent) and not _in_teaser(parent, main):
                 stated = _parse_count(m)
-    attrs = "\x00".join(tree.xpath(_ATTR_XPATH)).lower()
+    attrs = "\x00".join(_ATTR_XPATH(tree)).lower()
     embeds = list(tree.iter(*_EMBED_TAGS))
     if _EMBED_HINT_RE.search(attrs):
         embeds += tree.xpath(_EMBED_XPATH)
     if closed is None and any(el.get(k, "").lower() in v for el in embeds for k, v in _CLOSED_ATTRS.items()):
         closed = True
     has_comment_attr = "comment" in attrs or "respond" in attrs
-    form = has_comment_attr and (tree.xpath(_FORM_XPATH) or tree.xpath(_GATED_XPATH))
-    rendered = _rendered(tree) if has_comment_attr else []
+    form = has_comment_attr and (tree.xpath(_FORM_XPATH) or (_GATED_HINT_RE.search(attrs) and tree.xpath(_GATED_XPATH)))
+    rendered = _rendered(tree) if _RENDERED_HINT_RE.search(attrs) else []
     if embeds:
         info.platform = _platform(embeds[0])
     if closed is not None:

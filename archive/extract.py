@@ -195,7 +195,7 @@ def extract(html: bytes | str, url: str | None = None, *, encoding: str | None =
         return None
     main = main_article(tree)
     meta = read_meta(tree, url, main)
-    comments = detect_comments(tree, meta.comment_count)
+    comments = detect_comments(tree, meta.comment_count, main)
     anchors = _anchor_texts(tree)
     raw = _body(tree, url)
     text = clean_body(raw, [meta.title, meta.h1, meta.html_title], anchors) if raw else ""

@@ -29,7 +29,7 @@ ARTICLE_TYPES = {
 }
 LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage", "blog"}
 
-_SEPARATORS = re.compile(r"\s+(?:[|›»·•:~/]|::|[-–—])\s+")
+_SEPARATORS = re.compile(r"\s+(?:[|›»·•:~/]|::|[-–—])\s+|(?<=\w):\s+")
 _WS = re.compile(r"\s+")
 _UI_AUTHOR = re.compile(
     r"^(?:admin|administrator|editor|editorial|redaktion|rédaction|redacción|redazione|redação|redactie|"
@@ -38,14 +38,16 @@ _UI_AUTHOR = re.compile(
 )
 _AUTHOR_PREFIX = re.compile(
     r"^\s*(?:(?:view|see|read)\s+all\s+(?:posts|articles|stories)\s+by|posted\s+by|written\s+by|"
-    r"by|von|par|por|di|da|door|przez|автор:?|от)\s+",
+    r"by|von|par|por|(?-i:di|da)|door|przez|autor|auteur|autore|author|автор)\s*:?\s+",
     re.IGNORECASE,
 )
+_HEADLINE_XPATH = (".//*[@itemprop='headline' or contains(@class, 'entry-title') or contains(@class, 'post-title') "
+                   "or contains(@class, 'article-title')][not(self::meta)]")
 _BYLINE_XPATH = (
     ".//*[@rel='author' or @itemprop='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ') "
     "or contains(@class, 'byline') or contains(@class, 'author-name') or contains(@class, 'entry-author') "
     "or contains(@class, 'post-author') or contains(@class, 'article-author') or contains(@class, 'author vcard')"
-    "or contains(@class, 'wp-block-post-author-name')]"
+    "or contains(@class, 'wp-block-post-author-name') or contains(@class, 'field--name-uid')]"
 )
 
 
@@ -160,7 +162,7 @@ def _int(value: Any) -> int | None:
 
 
 _DATE_RE = re.compile(
-    r"(?P<d>\d{4}-\d{2}-\d{2})(?:[T ](?P<t>\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?\s*(?P<z>Z|[+-]\d{2}:?\d{2})?)?")
+    r"(?P<d>\d{4}-\d{2}-\d{2})(?:[T ](?P<t>\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?\s*(?P<z>Z|UTC|GMT|[+-]\d{2}:?\d{2})?)?")
 
 
 def iso_date(value: Any) -> str | None:
@@ -178,7 +180,7 @@ def iso_date(value: Any) -> str | None:
         return day.isoformat()
     t = m["t"] if len(m["t"]) == 8 else m["t"] + ":00"
     zone = m["z"] or ""
-    if zone == "Z":
+    if zone in ("Z", "UTC", "GMT"):
         zone = "+00:00"
     elif zone and ":" not in zone:
         zone = zone[:3] + ":" + zone[3:]
@@ -186,6 +188,24 @@ def iso_date(value: Any) -> str | None:
         return datetime.fromisoformat(f"{day.isoformat()}T{t}{zone}").isoformat()
     except ValueError:
         return day.isoformat()
+
+
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                        "dec"), start=1)}
+_URL_DATE_RE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2}|[a-z]{3})[a-z]*[/-](\d{1,2})(?=[/_.-]|$)", re.IGNORECASE)
+
+
+def url_date(url: str) -> str | None:
+    """A full date in the URL path ("/2019/11/18/", "/2019/nov/18/", "/2019-11-18-"), as "YYYY-MM-DD"."""
+    m = _URL_DATE_RE.search(urlsplit(url).path)
+    if not m:
+        return None
+    year, month, day = m.groups()
+    month_n = int(month) if month.isdigit() else _MONTHS.get(month.lower()[:3])
+    try:
+        return date(int(year), month_n or 0, int(day)).isoformat()
+    except ValueError:
+        return None
 
 
 _PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "article:published",
@@ -264,17 +284,29 @@ def _agree(a: str | None, b: str | None) -> bool:
 # ---------------------------------------------------------------- author
 
 
-def clean_author(raw: str | None, sitename: str | None = None) -> str | None:
-    """A byline without UI text; "; "-joined like trafilatura; None for UI words or the publisher's name."""
+def clean_author(raw: str | None, *publishers: str | None) -> str | None:
+    """A byline without UI text; "; "-joined like trafilatura; the publisher's name is dropped when a person
+    is credited too ("Jill Disis, CNN Business" -> "Jill Disis")."""
     if not raw:
         return None
     raw = _AUTHOR_PREFIX.sub("", _WS.sub(" ", raw).strip())
     names = normalize_authors(None, raw)
     if not names:
         return None
-    kept = [n for n in names.split("; ") if n and not _UI_AUTHOR.match(n) and norm(n) != norm(sitename)
+    kept = [n for n in names.split("; ") if n and not _UI_AUTHOR.match(n)
             and not re.search(r"https?://|www\.|@|\d{3,}", n) and len(n.split()) <= 6]
-    return "; ".join(kept) or None
+    pubs = [norm(p) for p in publishers if isinstance(p, str) and p.strip()]
+    persons = [n for n in kept if not any(norm(n) == p or norm(n).startswith(p + " ") for p in pubs)]
+    return "; ".join(persons or kept) or None
+
+
+def _comment_author(scope: HtmlElement, name: str) -> bool:
+    """True when ``name`` is written inside a comment (so it is a commenter, not the byline)."""
+    key = norm(name.split("; ")[0])
+    return any(key in norm(el.text_content()) for el in scope.xpath(_COMMENT_XPATH))
+
+
+_COMMENT_XPATH = ".//*[contains(@class, 'comment') or starts-with(@id, 'comment')]"
 
 
 def _byline(scope: HtmlElement) -> str | None:
@@ -353,25 +385,33 @@ def read_meta(tree: HtmlElement, url: str | None, main_article: HtmlElement | No
 
     # --- title
     scope = main_article if main_article is not None else tree
-    h1s = scope.findall(".//h1") or tree.findall(".//h1")
-    meta.h1 = _text(h1s[0]) if h1s else None
+    h1s = scope.findall(".//h1") if main_article is not None else []
+    h1_in_article = bool(h1s)
+    h1s = h1s or tree.findall(".//h1") or scope.xpath(_HEADLINE_XPATH)[:1]
+    meta.h1 = next((t for t in map(_text, h1s) if t), None)
     title_el = tree.find(".//head/title")
     meta.html_title = _text(title_el) if title_el is not None else None
     og_title = metas.get("og:title") or metas.get("twitter:title")
     headline = article.get("headline") if isinstance(article.get("headline"), str) else None
-    meta.title = _pick_title(meta.h1, og_title, headline, meta.html_title, meta.sitename, host)
+    meta.title = _pick_title(meta.h1, og_title, headline, meta.html_title, meta.sitename, host, h1_in_article)
 
     # --- author
-    candidates = []
-    if article:
-        candidates.append("; ".join(_names(article.get("author"))))
-    candidates += [doc.author, _byline(scope)]
+    publishers = [meta.sitename, publisher.get("name") if isinstance(publisher, dict) else publisher]
+    candidates = (lambda: "; ".join(_names(article.get("author"))) if article else None,
+                  lambda: doc.author, lambda: _byline(scope))
+    pubs = {norm(p) for p in publishers if isinstance(p, str)}
+    fallback = None
     for cand in candidates:
-        meta.author = clean_author(cand, meta.sitename)
+        meta.author = clean_author(cand(), *publishers)
+        if meta.author and norm(meta.author) in pubs:
+            fallback, meta.author = fallback or meta.author, None  # only the publisher: look for a person
         if meta.author:
             break
-    if not meta.author and main_article is not None:
-        meta.author = clean_author(extract_author(main_article), meta.sitename)
+    if not meta.author:
+        found = clean_author(extract_author(scope), *publishers)
+        if found and not _comment_author(scope, found):
+            meta.author = found
+    meta.author = meta.author or fallback
 
     # --- dates
     pub = iso_date(article.get("datePublished")) if article else None
@@ -382,6 +422,8 @@ def read_meta(tree: HtmlElement, url: str | None, main_article: HtmlElement | No
         pub_el, mod_el = _time_elements(scope)
         pub, mod = pub or pub_el, mod or mod_el
     meta.dated = pub is not None
+    if not pub and url:
+        pub = url_date(url)
     if not pub:
         found = find_date(tree, url=url, original_date=True, extensive_search=True,
                           outputformat="%Y-%m-%dT%H:%M:%S%z")
@@ -394,12 +436,19 @@ def read_meta(tree: HtmlElement, url: str | None, main_article: HtmlElement | No
 
 
 def _pick_title(h1: str | None, og: str | None, headline: str | None, html_title: str | None,
-                sitename: str | None, host: str | None) -> str | None:
-    """The headline: the h1 when another source agrees, else the cleaned og:title / JSON-LD / <title>."""
-    cleaned = [clean_title(x, h1, sitename, host) for x in (og, headline, html_title)]
-    if h1 and any(_agree(h1, c) for c in cleaned if c):
-        return h1
-    for c in cleaned:
+                sitename: str | None, host: str | None, h1_in_article: bool) -> str | None:
+    """The headline: the h1 when another source agrees, else the cleaned og:title / JSON-LD / <title>.
+
+    An h1 outside the article that only matches a part of <title> is the blog's name, not the headline.
+    """
+    structured = [clean_title(x, h1, sitename, host) for x in (og, headline)]
+    page_title = clean_title(html_title, h1, sitename, host)
+    if h1 and norm(h1) != norm(sitename):
+        if any(_agree(h1, c) for c in structured if c):
+            return h1
+        if (h1_in_article or not any(structured)) and _agree(h1, page_title):
+            return h1
+    for c in (*structured, page_title):
         if c:
             return c
     return h1

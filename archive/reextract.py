@@ -41,20 +41,18 @@ def reextract_article(session: Session, article_id: int) -> Change | None:
     if row is None:
         return None
     record = extract(decompress(row.data), row.url, encoding=row.encoding)
-    if record is None:
+    if record is None or degraded_reason(record, None, 0.0):
         return None
     latest = latest_version(session, article_id)
     digest = content_hash(record.title, record.author, record.text)
     if latest is not None and latest.content_hash == digest:
         return None
-    if degraded_reason(record, None, None, 0.0):
+    now = utcnow()
+    _, seq, created = add_version(session, article_id, record, digest, now)
+    if not created:
         return None
-    version = add_version(session, article, record, digest, utcnow())
-    if version is None:
-        return None
-    article.version_count = version.seq
-    article.last_changed = version.first_seen
-    return Change(article.url, latest.seq if latest else None, version.seq)
+    article.version_count, article.last_changed = seq, now
+    return Change(article.url, latest.seq if latest else None, seq)
 
 
 def reextract(session_factory, site: str | None = None, progress=None) -> Iterator[Change]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 SEARCH_TABLE = "version_search"
@@ -38,13 +38,13 @@ def drop_index_sql(dialect: str) -> list[str]:
     return [f"DROP TABLE IF EXISTS {SEARCH_TABLE}"] if dialect in ("sqlite", "postgresql") else []
 
 
-def index_version(session: Session, version_id: int, title: str | None, body: str) -> None:
-    dialect = session.get_bind().dialect.name
+def index_version(conn: Connection, version_id: int, title: str | None, body: str) -> None:
+    dialect = conn.dialect.name
     params = {"id": version_id, "title": title or "", "body": body[:MAX_INDEXED_CHARS]}
     if dialect == "sqlite":
-        session.execute(text(f"INSERT INTO {SEARCH_TABLE}(rowid, title, body) VALUES (:id, :title, :body)"), params)
+        conn.execute(text(f"INSERT INTO {SEARCH_TABLE}(rowid, title, body) VALUES (:id, :title, :body)"), params)
     elif dialect == "postgresql":
-        session.execute(
+        conn.execute(
             text(
                 f"INSERT INTO {SEARCH_TABLE} (version_id, doc) VALUES (:id, "
                 "setweight(to_tsvector('simple', :title), 'A') || to_tsvector('simple', :body)) "

@@ -1,6 +1,7 @@
 """Record a fetch in the archive: resolve the article, store raw HTML, add a version only on a real change.
 
-Data functions take an open session and never commit: the caller owns the transaction (one per page).
+Data functions take an open session and never commit: the caller owns the transaction (one per page). The hot
+path uses Core statements on the session's connection: a handful of round trips per page, no unit of work.
 """
 
 from __future__ import annotations
@@ -9,25 +10,16 @@ import logging
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive import search
 from archive.models import Article, ArticleURL, Blob, Capture, Site, TextBlob, Version, utcnow
-from archive.normalise import (
-    BadURL,
-    clean_url,
-    content_hash,
-    looks_amp,
-    normalise_line,
-    normalise_text,
-    same_site,
-    sha256,
-    url_key,
-)
+from archive.normalise import BadURL, clean_url, content_hash, looks_amp, normalise_line, normalise_text, same_site, sha256, url_key
 from archive.record import ArticleRecord
 from archive.schedule import RecrawlPolicy
 
@@ -36,6 +28,9 @@ log = logging.getLogger(__name__)
 #: a new text shorter than this share of the previous version's is taken for a degraded page, not an edit
 DEFAULT_MIN_BODY_SHARE = 0.5
 VERSION_INSERT_ATTEMPTS = 5
+
+A, U, V, C, T, B, S = (m.__table__ for m in (Article, ArticleURL, Version, Capture, TextBlob, Blob, Site))
+KIND_PRIORITY = {"redirect": 0, "canonical": 1, "fetched": 2, "amp": 3}
 
 
 @dataclass
@@ -77,183 +72,191 @@ def decompress(data: bytes) -> bytes:
     return zlib.decompress(data)
 
 
-def _insert_ignore(session: Session, model, values: dict) -> None:
-    """INSERT that does nothing when a unique key already exists (both dialects, race-free)."""
-    dialect = session.get_bind().dialect.name
+def _insert_ignore(conn: Connection, table, rows: dict | list[dict]) -> None:
+    """INSERT that does nothing where a unique key already exists (race-free on both dialects)."""
+    dialect = conn.dialect.name
     if dialect == "postgresql":
-        stmt = postgresql.insert(model).values(**values).on_conflict_do_nothing()
+        conn.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
     elif dialect == "sqlite":
-        stmt = sqlite.insert(model).values(**values).on_conflict_do_nothing()
-    else:  # pragma: no cover - other backends: best effort inside a savepoint
-        try:
-            with session.begin_nested():
-                session.add(model(**values))
-        except IntegrityError:
-            pass
-        return
-    session.execute(stmt)
+        conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
+    else:  # pragma: no cover - other backends: one savepoint per row
+        for row in rows if isinstance(rows, list) else [rows]:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(table), row)
+            except IntegrityError:
+                pass
 
 
-def store_blob(session: Session, html: bytes, encoding: str | None = None) -> str:
+def _conn(session: Session | Connection) -> Connection:
+    return session.connection() if isinstance(session, Session) else session
+
+
+def store_blob(session: Session | Connection, html: bytes, encoding: str | None = None) -> str:
     digest = sha256(html)
-    _insert_ignore(session, Blob, {"hash": digest, "size": len(html), "encoding": encoding, "data": compress(html)})
+    _insert_ignore(_conn(session), B, {"hash": digest, "size": len(html), "encoding": encoding, "data": compress(html)})
     return digest
 
 
-def store_text(session: Session, text: str) -> str:
+def store_text(session: Session | Connection, text: str) -> str:
     raw = text.encode("utf-8")
     digest = sha256(raw)
-    _insert_ignore(session, TextBlob, {"hash": digest, "size": len(raw), "data": compress(raw)})
+    _insert_ignore(_conn(session), T, {"hash": digest, "size": len(raw), "data": compress(raw)})
     return digest
 
 
-def load_text(session: Session, digest: str) -> str:
-    data = session.execute(select(TextBlob.data).where(TextBlob.hash == digest)).scalar_one()
-    return decompress(data).decode("utf-8")
-
-
-def load_html(session: Session, digest: str) -> bytes:
-    return decompress(session.execute(select(Blob.data).where(Blob.hash == digest)).scalar_one())
-
-
-def site_id(session: Session, name: str | None, domains: list[str] | None = None) -> int | None:
+def site_id(conn: Connection, name: str | None) -> int | None:
     if not name:
         return None
-    found = session.execute(select(Site.id).where(Site.name == name)).scalar()
+    found = conn.execute(select(S.c.id).where(S.c.name == name)).scalar()
     if found is None:
-        _insert_ignore(session, Site, {"name": name, "domains": list(domains or []), "created_at": utcnow()})
-        found = session.execute(select(Site.id).where(Site.name == name)).scalar_one()
+        _insert_ignore(conn, S, {"name": name, "domains": [], "created_at": utcnow()})
+        found = conn.execute(select(S.c.id).where(S.c.name == name)).scalar_one()
     return found
 
 
-def _identity_urls(fetch: Fetch) -> list[tuple[str, str]]:
-    """(kind, url) candidates naming this article, in order of authority for a new article's identity."""
-    urls: list[tuple[str, str]] = []
-    record = fetch.record
-    canonical = record.canonical_url if record else None
+def identity_urls(fetch: Fetch) -> list[tuple[str, str, str]]:
+    """(kind, clean URL, key) naming this article, most authoritative first, without duplicate keys."""
+    raw: list[tuple[str, str]] = []
+    canonical = fetch.record.canonical_url if fetch.record else None
     if canonical and same_site(canonical, fetch.url):
-        urls.append(("canonical", canonical))
+        raw.append(("canonical", canonical))
     if fetch.requested_url and fetch.requested_url != fetch.url:
-        urls.append(("redirect", fetch.requested_url))
-    urls.append(("amp" if looks_amp(fetch.url) else "fetched", fetch.url))
-    valid = []
-    for kind, url in urls:
+        raw.append(("redirect", fetch.requested_url))
+    raw.append(("amp" if looks_amp(fetch.url) else "fetched", fetch.url))
+    out, seen = [], set()
+    for kind, url in raw:
         try:
-            valid.append((kind, clean_url(url), url_key(url)))
+            cleaned = clean_url(url)
+            key = url_key(cleaned)
         except BadURL:
             continue
-    return [(kind, url) for kind, url, _ in valid]
+        if key not in seen:
+            seen.add(key)
+            out.append((kind, cleaned, key))
+    return out
 
 
-def resolve_article(session: Session, fetch: Fetch, *, lock: bool = True) -> Article:
-    """Find or create the article this fetch belongs to, and remember every URL it was reached by."""
-    candidates = _identity_urls(fetch)
+ARTICLE_COLS = (A.c.id, A.c.state, A.c.first_seen, A.c.last_seen, A.c.last_checked, A.c.last_changed, A.c.check_count,
+                A.c.version_count, A.c.etag, A.c.last_modified, A.c.last_html_hash)
+_LATEST = V.alias("latest")
+_LATEST_TEXT = T.alias("latest_text")
+LATEST_COLS = (_LATEST.c.id.label("v_id"), _LATEST.c.seq.label("v_seq"), _LATEST.c.content_hash.label("v_hash"),
+               _LATEST_TEXT.c.size.label("v_size"))
+
+
+def _with_latest(query):
+    """Join the article's latest version (seq = version_count) onto an article query."""
+    return (
+        query.add_columns(*LATEST_COLS)
+        .outerjoin(_LATEST, (_LATEST.c.article_id == A.c.id) & (_LATEST.c.seq == A.c.version_count))
+        .outerjoin(_LATEST_TEXT, _LATEST_TEXT.c.hash == _LATEST.c.text_hash)
+    )
+
+
+@dataclass
+class Latest:
+    id: int
+    seq: int
+    content_hash: str
+    size: int
+
+
+def resolve_article(session: Session | Connection, fetch: Fetch) -> dict[str, Any]:
+    """Find or create the article this fetch belongs to (row-locked on PostgreSQL), remembering every URL it
+    was reached by. A redirect source keeps its identity (a moved article); then the canonical, then the URL."""
+    conn = _conn(session)
+    candidates = identity_urls(fetch)
     if not candidates:
         raise BadURL(f"no usable URL for {fetch.url!r}")
-    keys = {url_key(url): (kind, url) for kind, url in candidates}
-    rows = session.execute(select(ArticleURL.url_key, ArticleURL.article_id).where(ArticleURL.url_key.in_(keys))).all()
-    known = dict(rows)
-    article_id = None
-    # A redirect source keeps its identity (a moved article); then the canonical, then the fetched URL.
-    for kind in ("redirect", "canonical", "fetched", "amp"):
-        for key, (k, _url) in keys.items():
-            if k == kind and key in known:
-                article_id = known[key]
-                break
-        if article_id is not None:
-            break
+    keys = [key for _, _, key in candidates]
+    kind_of = {key: kind for kind, _, key in candidates}
+    query = _with_latest(select(U.c.url_key, *ARTICLE_COLS).join(A, A.c.id == U.c.article_id)).where(U.c.url_key.in_(keys))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=A)
+    rows = conn.execute(query).mappings().all()
     now = fetch.fetched_at
-    if article_id is None:
-        kind, url = candidates[0]
-        if kind == "redirect":  # a first sight through a redirect: the article is where it now lives
-            url = fetch.url
-        key = url_key(url)
-        _insert_ignore(
-            session,
-            Article,
-            {
-                "url_key": key,
-                "url": clean_url(url),
-                "site_id": site_id(session, fetch.site),
-                "state": "live",
-                "first_seen": now,
-                "last_seen": now,
-                "last_checked": now,
-                "last_changed": now,
-                "check_count": 0,
-                "version_count": 0,
-            },
-        )
-        article_id = session.execute(select(Article.id).where(Article.url_key == key)).scalar_one()
-    for key, (kind, url) in keys.items():
-        if key not in known:
-            _insert_ignore(
-                session,
-                ArticleURL,
-                {"article_id": article_id, "url_key": key, "url": clean_url(url), "kind": kind, "first_seen": now},
-            )
-    query = select(Article).where(Article.id == article_id)
-    if lock:
-        query = query.with_for_update()
-    return session.execute(query).scalar_one()
+    if rows:
+        row = min(rows, key=lambda r: KIND_PRIORITY[kind_of[r["url_key"]]])
+        article = {k: row[k] for k in row.keys() if k != "url_key"}
+        known = {r["url_key"] for r in rows}
+    else:
+        kind, url, key = candidates[0]
+        if kind == "redirect":  # first sight through a redirect: the article is where it now lives
+            kind, url, key = next(c for c in candidates if c[0] in ("fetched", "amp"))
+        _insert_ignore(conn, A, {
+            "url_key": key, "url": url, "site_id": site_id(conn, fetch.site), "state": "live", "first_seen": now,
+            "last_seen": now, "last_checked": now, "last_changed": now, "check_count": 0, "version_count": 0,
+        })
+        query = _with_latest(select(*ARTICLE_COLS)).where(A.c.url_key == key)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(of=A)
+        article = dict(conn.execute(query).mappings().one())
+        known = set()
+    missing = [
+        {"article_id": article["id"], "url_key": key, "url": url, "kind": kind, "first_seen": now}
+        for kind, url, key in candidates if key not in known
+    ]
+    if missing:
+        _insert_ignore(conn, U, missing)
+    return article
 
 
-def latest_version(session: Session, article_id: int) -> Version | None:
-    return session.execute(
-        select(Version).where(Version.article_id == article_id).order_by(Version.seq.desc()).limit(1)
-    ).scalar()
+def latest_version(session: Session | Connection, article_id: int):
+    """The article's newest version as a row (id, seq, content_hash, last_seen, text_hash, size), or ``None``."""
+    return _conn(session).execute(
+        select(V.c.id, V.c.seq, V.c.content_hash, V.c.last_seen, V.c.text_hash, T.c.size)
+        .join(T, T.c.hash == V.c.text_hash)
+        .where(V.c.article_id == article_id)
+        .order_by(V.c.seq.desc())
+        .limit(1)
+    ).first()
 
 
-def add_version(session: Session, article: Article, record: ArticleRecord, digest: str, now: datetime) -> Version | None:
-    """Insert the next version unless the latest already has ``digest``; safe against concurrent writers."""
+def add_version(session: Session | Connection, article_id: int, record: ArticleRecord, digest: str, now: datetime):
+    """Insert the next version unless the latest already has ``digest``; safe against concurrent writers.
+    Returns ``(version_id, seq, created)``."""
+    conn = _conn(session)
     text = normalise_text(record.text)
-    text_hash = store_text(session, text)
+    text_hash = store_text(conn, text)
+    title = normalise_line(record.title) or None
     for _ in range(VERSION_INSERT_ATTEMPTS):
-        latest = latest_version(session, article.id)
+        latest = latest_version(conn, article_id)
         if latest is not None and latest.content_hash == digest:
-            return None
+            return latest.id, latest.seq, False
         seq = (latest.seq if latest else 0) + 1
         try:
-            with session.begin_nested():
-                version = Version(
-                    article_id=article.id,
-                    seq=seq,
-                    content_hash=digest,
-                    title=normalise_line(record.title) or None,
-                    author=normalise_line(record.author) or None,
-                    published=record.published,
-                    modified=record.modified,
-                    language=record.language,
-                    text_hash=text_hash,
-                    extractor_version=record.extractor_version or "",
-                    first_seen=now,
-                    last_seen=now,
-                )
-                session.add(version)
-                session.flush()
+            with conn.begin_nested():
+                version_id = conn.execute(
+                    insert(V).returning(V.c.id),
+                    {
+                        "article_id": article_id, "seq": seq, "content_hash": digest, "title": title,
+                        "author": normalise_line(record.author) or None, "published": record.published,
+                        "modified": record.modified, "language": record.language, "text_hash": text_hash,
+                        "extractor_version": record.extractor_version or "", "first_seen": now, "last_seen": now,
+                    },
+                ).scalar_one()
         except IntegrityError:
-            session.expire_all()
             continue
-        search.index_version(session, version.id, version.title, text)
-        return version
-    raise RuntimeError(f"could not add a version to article {article.id} after {VERSION_INSERT_ATTEMPTS} attempts")
+        search.index_version(conn, version_id, title, text)
+        return version_id, seq, True
+    raise RuntimeError(f"could not add a version to article {article_id} after {VERSION_INSERT_ATTEMPTS} attempts")
 
 
-def degraded_reason(record: ArticleRecord, latest: Version | None, latest_size: int | None, min_share: float) -> str | None:
+def degraded_reason(record: ArticleRecord, latest_size: int | None, min_share: float) -> str | None:
     """Why this extraction must not become a version, or ``None``."""
     if record.page_kind and record.page_kind != "article":
         return record.page_kind
-    if not normalise_text(record.text):
+    body = normalise_text(record.text)
+    if not body:
         return "empty_body"
-    if latest is not None and latest_size:
-        size = len(normalise_text(record.text).encode("utf-8"))
-        if size < latest_size * min_share:
-            return "body_shrunk"
+    if latest_size and len(body.encode("utf-8")) < latest_size * min_share:
+        return "body_shrunk"
     return None
 
 
 def record_fetch(
-    session: Session,
+    session: Session | Connection,
     fetch: Fetch,
     *,
     run_id: int | None = None,
@@ -261,112 +264,87 @@ def record_fetch(
     min_body_share: float = DEFAULT_MIN_BODY_SHARE,
 ) -> Outcome:
     """Record one fetch: always a capture; a version only when title, byline or body really changed."""
+    conn = _conn(session)
     policy = policy or RecrawlPolicy()
-    if fetch.same_html:
-        return record_same_html(session, fetch, run_id=run_id, policy=policy)
     now = fetch.fetched_at
-    article = resolve_article(session, fetch)
-    html_hash = store_blob(session, fetch.html, fetch.encoding) if fetch.html else None
+    article = resolve_article(conn, fetch)
+    aid = article["id"]
     record = fetch.record
-    capture = Capture(
-        article_id=article.id,
-        run_id=run_id,
-        fetched_at=now,
-        url=fetch.url,
-        status=fetch.status,
-        etag=fetch.etag,
-        last_modified=fetch.last_modified,
-        html_hash=html_hash,
-        comments_state=record.comments_state if record else None,
-        comment_count=record.comment_count if record else None,
-    )
-    outcome = Outcome(article.id, "unchanged")
+    capture: dict[str, Any] = {
+        "article_id": aid, "run_id": run_id, "fetched_at": now, "url": fetch.url, "status": fetch.status,
+        "etag": fetch.etag, "last_modified": fetch.last_modified, "html_hash": None, "version_id": None,
+        "comments_state": record.comments_state if record else None,
+        "comment_count": record.comment_count if record else None, "reason": None,
+    }
+    changes: dict[str, Any] = {}
+    outcome = Outcome(aid, "unchanged")
+    if fetch.html:
+        digest = sha256(fetch.html)
+        if digest != article["last_html_hash"]:
+            _insert_ignore(conn, B, {"hash": digest, "size": len(fetch.html), "encoding": fetch.encoding,
+                                     "data": compress(fetch.html)})
+        capture["html_hash"] = digest
+    latest = Latest(article["v_id"], article["v_seq"], article["v_hash"], article["v_size"]) if article["v_id"] else None
+
     if fetch.status in (404, 410):
         outcome.kind = "gone"
-        article.state = "gone"
-        article.next_check = None
-    elif fetch.not_modified:
-        outcome.kind = "not_modified"
+        changes["state"] = "gone"
+    elif fetch.not_modified or fetch.same_html:
+        outcome.kind = "not_modified" if fetch.not_modified else "same_html"
+        if fetch.same_html:
+            capture["html_hash"] = article["last_html_hash"]
+            capture.update(_last_comments(conn, aid))
+        if latest is not None:
+            capture["version_id"], outcome.seq = latest.id, latest.seq
     elif record is None:
         outcome.kind, outcome.reason = "degraded", fetch.degraded_reason or "no_text"
     else:
-        latest = latest_version(session, article.id)
-        latest_size = None
-        if latest is not None:
-            latest_size = session.execute(select(TextBlob.size).where(TextBlob.hash == latest.text_hash)).scalar()
         digest = content_hash(record.title, record.author, record.text)
-        reason = fetch.degraded_reason or degraded_reason(record, latest, latest_size, min_body_share)
+        reason = fetch.degraded_reason or degraded_reason(record, latest.size if latest else None, min_body_share)
         if latest is not None and latest.content_hash == digest:
-            latest.last_seen = max(latest.last_seen, now)
-            capture.version_id = latest.id
-            outcome.seq = latest.seq
+            capture["version_id"], outcome.seq = latest.id, latest.seq
         elif reason is not None:
             outcome.kind, outcome.reason = "degraded", reason
         else:
-            version = add_version(session, article, record, digest, now)
-            if version is None:  # a concurrent writer stored the same content first
-                latest = latest_version(session, article.id)
-                latest.last_seen = max(latest.last_seen, now)
-                version = latest
-            else:
+            version_id, seq, created = add_version(conn, aid, record, digest, now)
+            capture["version_id"], outcome.seq = version_id, seq
+            if created:
                 outcome.kind = "new_version"
-                article.last_changed = now
-                article.version_count = version.seq
-            capture.version_id = version.id
-            outcome.seq = version.seq
-        if article.state == "gone" and outcome.kind in ("new_version", "unchanged"):
-            article.state = "live"
+                changes.update(last_changed=now, version_count=seq)
+                article["last_changed"] = now
+        if article["state"] == "gone" and outcome.kind in ("new_version", "unchanged"):
+            changes["state"] = "live"
+    if capture["version_id"] is not None and outcome.kind != "new_version":
+        conn.execute(update(V).where(V.c.id == capture["version_id"], V.c.last_seen < now).values(last_seen=now))
+
+    capture["kind"], capture["reason"] = outcome.kind, outcome.reason
+    conn.execute(insert(C), capture)
     if fetch.status < 400:
-        if fetch.requested_url and fetch.requested_url != fetch.url and article.state == "live":
-            article.url = clean_url(fetch.url)
-        article.last_seen = max(article.last_seen, now)
-        article.etag = fetch.etag or (article.etag if fetch.not_modified else None)
-        article.last_modified = fetch.last_modified or (article.last_modified if fetch.not_modified else None)
-        if html_hash:
-            article.last_html_hash = html_hash
-    capture.kind = outcome.kind
-    capture.reason = outcome.reason
-    session.add(capture)
-    article.last_checked = max(article.last_checked, now)
-    article.check_count = (article.check_count or 0) + 1
-    if article.state != "gone":
-        article.next_check = policy.next_check(now=now, first_seen=article.first_seen, last_changed=article.last_changed)
-    session.flush()
+        if fetch.requested_url and fetch.requested_url != fetch.url:
+            try:
+                changes["url"] = clean_url(fetch.url)
+            except BadURL:
+                pass
+        changes["last_seen"] = max(article["last_seen"], now)
+        keep = fetch.not_modified or fetch.same_html
+        changes["etag"] = fetch.etag or (article["etag"] if keep else None)
+        changes["last_modified"] = fetch.last_modified or (article["last_modified"] if keep else None)
+        if capture["html_hash"]:
+            changes["last_html_hash"] = capture["html_hash"]
+    changes["last_checked"] = max(article["last_checked"], now)
+    changes["check_count"] = (article["check_count"] or 0) + 1
+    state = changes.get("state", article["state"])
+    changes["next_check"] = None if state == "gone" else policy.next_check(
+        now=now, first_seen=article["first_seen"], last_changed=article["last_changed"])
+    conn.execute(update(A).where(A.c.id == aid).values(**changes))
     return outcome
 
 
-def record_same_html(session: Session, fetch: Fetch, *, run_id: int | None = None, policy: RecrawlPolicy | None = None) -> Outcome:
-    """A 200 whose raw bytes equal the last capture's: a capture pointing at the latest version, no extraction."""
-    policy = policy or RecrawlPolicy()
-    article = resolve_article(session, fetch)
-    latest = latest_version(session, article.id)
-    prev = session.execute(
-        select(Capture.comments_state, Capture.comment_count)
-        .where(Capture.article_id == article.id, Capture.comments_state.is_not(None))
-        .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+def _last_comments(conn: Connection, article_id: int) -> dict:
+    row = conn.execute(
+        select(C.c.comments_state, C.c.comment_count)
+        .where(C.c.article_id == article_id, C.c.comments_state.is_not(None))
+        .order_by(C.c.fetched_at.desc(), C.c.id.desc())
         .limit(1)
     ).first()
-    now = fetch.fetched_at
-    capture = Capture(
-        article_id=article.id,
-        run_id=run_id,
-        fetched_at=now,
-        url=fetch.url,
-        status=fetch.status,
-        kind="same_html",
-        etag=fetch.etag,
-        last_modified=fetch.last_modified,
-        html_hash=article.last_html_hash,
-        version_id=latest.id if latest else None,
-        comments_state=prev[0] if prev else None,
-        comment_count=prev[1] if prev else None,
-    )
-    session.add(capture)
-    if latest is not None:
-        latest.last_seen = max(latest.last_seen, now)
-    article.last_seen = article.last_checked = max(article.last_seen, now)
-    article.etag, article.last_modified = fetch.etag, fetch.last_modified
-    article.check_count = (article.check_count or 0) + 1
-    article.next_check = policy.next_check(now=now, first_seen=article.first_seen, last_changed=article.last_changed)
-    session.flush()
-    return Outcome(article.id, "same_html", latest.seq if latest else None)
+    return {"comments_state": row[0], "comment_count": row[1]} if row else {}
