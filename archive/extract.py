@@ -17,6 +17,7 @@ import re
 import trafilatura
 from charset_normalizer import from_bytes
 from lxml.html import HtmlElement
+from trafilatura import html2txt
 from trafilatura.utils import load_html
 
 from archive.comments import detect_comments, main_article
@@ -224,6 +225,4 @@ def extract(html: bytes | str, url: str | None = None, *, encoding: str | None =
 
 def _fallback_text(tree: HtmlElement) -> str:
     """Visible text of a page trafilatura found no article in (a consent wall, an error page)."""
-    from trafilatura import html2txt
-
     return html2txt(tree) or ""
