@@ -292,11 +292,12 @@ def export_cmd(ctx, output, as_of, since, site, fmt, with_history) -> None:
         with tqdm(total=total, unit=" articles", disable=not show, file=sys.stderr) as bar:
             records = iter_snapshot(session, as_of=as_of, since=since, site=site, with_history=with_history)
             if output == "-":
-                n = write_snapshot(records, sys.stdout, fmt, bar)
+                n = write_snapshot(records, sys.stdout.buffer, fmt, bar)
+                sys.stdout.flush()
             else:
                 tmp = Path(output + ".part")
                 try:
-                    with open(tmp, "w", encoding="utf-8") as out:
+                    with open(tmp, "wb", buffering=1 << 20) as out:
                         n = write_snapshot(records, out, fmt, bar)
                     tmp.replace(output)
                 except OSError as exc:

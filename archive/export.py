@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
+import orjson
 from datetime import datetime
 from typing import IO, Iterator
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from archive.models import Article, Capture, Site, TextBlob, Version
@@ -39,25 +39,27 @@ def _latest_comment_captures(as_of: datetime | None):
     return query.subquery("comments")
 
 
-def snapshot_query(*, as_of: datetime | None = None, since: datetime | None = None, site: str | None = None):
+def snapshot_query(*, as_of: datetime | None = None, since: datetime | None = None, site: str | None = None,
+                   with_text: bool = True):
     latest = _latest_versions(as_of)
     comments = _latest_comment_captures(as_of)
     query = (
         select(
             Article.id, Article.url, Site.name, Article.first_seen, Article.last_seen,
             Version.seq, Version.title, Version.author, Version.published, Version.modified, Version.language,
-            Version.content_hash, Version.last_seen.label("version_last_seen"), TextBlob.data,
-            Capture.comments_state, Capture.comment_count,
+            Version.content_hash, Version.last_seen.label("version_last_seen"),
+            TextBlob.data if with_text else literal(None).label("data"), Capture.comments_state, Capture.comment_count,
         )
         .select_from(latest)
         .join(Version, and_(Version.article_id == latest.c.article_id, Version.seq == latest.c.seq))
         .join(Article, Article.id == Version.article_id)
-        .join(TextBlob, TextBlob.hash == Version.text_hash)
         .outerjoin(Site, Site.id == Article.site_id)
         .outerjoin(comments, comments.c.article_id == Article.id)
         .outerjoin(Capture, Capture.id == comments.c.capture_id)
         .order_by(Article.id)
     )
+    if with_text:
+        query = query.join(TextBlob, TextBlob.hash == Version.text_hash)
     if since is not None:
         query = query.where(Version.first_seen >= since)
     if site:
@@ -97,7 +99,8 @@ def iter_snapshot(
     with_history: bool = False,
 ) -> Iterator[dict]:
     """Yield one record per article (its latest version as of ``as_of``), in article order."""
-    rows = session.execute(snapshot_query(as_of=as_of, since=since, site=site).execution_options(yield_per=BATCH))
+    query = snapshot_query(as_of=as_of, since=since, site=site, with_text=not with_history)
+    rows = session.execute(query.execution_options(yield_per=BATCH))
     history = _history(session, as_of, site) if with_history else None
     pending: tuple[int, dict] | None = None
     for row in rows:
@@ -109,7 +112,7 @@ def iter_snapshot(
             "author": row.author,
             "published": row.published,
             "modified": row.modified,
-            "text": decompress(row.data).decode("utf-8"),
+            "text": decompress(row.data).decode("utf-8") if row.data is not None else None,
             "language": row.language,
             "version": row.seq,
             "version_count": row.seq,
@@ -130,25 +133,26 @@ def iter_snapshot(
                     versions.append(pending[1])
                 pending = None
             record["history"] = versions
+            record["text"] = versions[-1]["text"]  # the exported version is the last of its history
         yield record
 
 
-def write_snapshot(records: Iterator[dict], out: IO[str], fmt: str = "jsonl", progress=None) -> int:
-    """Write records as JSON lines or one JSON array; return how many were written."""
+def write_snapshot(records: Iterator[dict], out: IO[bytes], fmt: str = "jsonl", progress=None) -> int:
+    """Write records (UTF-8) as JSON lines or one JSON array to a binary stream; return how many were written."""
     n = 0
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
     if fmt == "json":
-        out.write("[")
+        out.write(b"[")
     for record in records:
         if fmt == "json":
-            out.write(",\n" if n else "\n")
-            out.write(dumps(record))
+            out.write(b",\n" if n else b"\n")
+            out.write(orjson.dumps(record))
         else:
-            out.write(dumps(record))
-            out.write("\n")
+            out.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
         n += 1
-        if progress is not None:
-            progress.update(1)
+        if progress is not None and n % 500 == 0:
+            progress.update(500)
+    if progress is not None:
+        progress.update(n % 500)
     if fmt == "json":
-        out.write("\n]\n" if n else "]\n")
+        out.write(b"\n]\n" if n else b"]\n")
     return n
