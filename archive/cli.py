@@ -331,6 +331,25 @@ def stats_cmd(ctx, as_json) -> None:
                    f"{run['errors']} errors" + (f"  ({run['exit_reason']})" if run["exit_reason"] else ""))
 
 
+@cli.command("check")
+@click.option("--deep", is_flag=True, help="Also decompress every stored HTML and text and verify its hash.")
+@click.pass_context
+def check_cmd(ctx, deep) -> None:
+    """Verify the archive's integrity; exit 1 and list the problems when there are any.
+
+    Example: archive check --deep
+    """
+    from archive.check import run_checks
+
+    with open_session(ctx) as session:
+        problems = list(run_checks(session, deep=deep))
+    for problem in problems:
+        click.echo(f"problem: {problem}")
+    if problems:
+        raise click.ClickException(f"{len(problems)} integrity problem(s) found")
+    click.echo("archive is consistent", err=True)
+
+
 @cli.command("reextract")
 @click.option("--site", help="Only this site.")
 @click.pass_context

@@ -162,3 +162,43 @@ def test_every_command_has_help_with_an_example():
         result = CliRunner().invoke(cli, [*path, "--help"])
         assert result.exit_code == 0
         assert "Example:" in result.output, f"archive {' '.join(path)} --help has no example"
+
+
+def test_check_passes_on_a_consistent_archive_and_reports_damage(archive_url):
+    assert "consistent" in run(archive_url, "check", "--deep").output
+    engine = make_engine(archive_url)
+    with engine.begin() as conn:  # damage it: a version nobody captured, a corrupt text
+        conn.exec_driver_sql("UPDATE captures SET version_id = NULL WHERE version_id = (SELECT MIN(id) FROM versions)")
+        conn.exec_driver_sql("UPDATE texts SET data = X'00' WHERE hash = (SELECT MIN(hash) FROM texts)"
+                             if engine.dialect.name == "sqlite" else
+                             "UPDATE texts SET data = '\\x00'::bytea WHERE hash = (SELECT MIN(hash) FROM texts)")
+    engine.dispose()
+    result = run(archive_url, "check", "--deep", ok=False)
+    assert result.exit_code == 1
+    assert "versions_without_capture: 1" in result.output and "corrupt_texts: 1" in result.output
+
+
+def test_reextract_adds_versions_only_where_content_changes(db_url):
+    from archive.extract import extract
+
+    page = b"""<html><head><title>Mill closes</title></head><body><article><h1>Mill closes</h1>
+    <p>The old paper mill on the river closed on Friday after ninety years, the owners said in a statement.</p>
+    <p>About two hundred workers lost their jobs, and the council promised help with retraining.</p></article></body></html>"""
+    url = "https://news.example/2025/06/05/mill/"
+    engine = make_engine(db_url)
+    record = extract(page, url)
+    with Session(engine) as s, s.begin():
+        record_fetch(s, Fetch(url=url, status=200, html=page, record=record, fetched_at=T0, site="example"))
+    engine.dispose()
+    result = run(db_url, "reextract")
+    assert "0 article(s) got a new version" in result.output
+    # an older extractor had stored a worse text: re-extraction fixes it with a new version
+    engine = make_engine(db_url)
+    with Session(engine) as s, s.begin():
+        bad = ArticleRecord(url=url, title="Mill closes", text="The old paper mill on the river closed.", extractor_version="old")
+        record_fetch(s, Fetch(url=url, status=200, html=page, record=bad, fetched_at=T0 + timedelta(hours=1)),
+                     min_body_share=0.0)
+    engine.dispose()
+    result = run(db_url, "reextract")
+    assert f"{url}: version 2 -> 3" in result.output and "1 article(s) got a new version" in result.output
+    assert "0 article(s)" in run(db_url, "reextract").output
