@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+from urllib.parse import urljoin
 
 import trafilatura
 from charset_normalizer import from_bytes
@@ -28,7 +29,7 @@ from archive.record import ArticleRecord
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EXTRACTOR_VERSION", "extract", "is_promo", "decode_html", "clean_body"]
+__all__ = ["EXTRACTOR_VERSION", "extract", "is_promo", "decode_html", "clean_body", "page_links"]
 
 #: below this many characters the fast precision pass is checked by trafilatura's full cascade
 SHORT_TEXT = 1000
@@ -186,14 +187,35 @@ def _body(tree: HtmlElement, url: str | None) -> str:
     return text
 
 
-def extract(html: bytes | str, url: str | None = None, *, encoding: str | None = None) -> ArticleRecord | None:
+def page_links(tree: HtmlElement, url: str | None) -> list[str]:
+    """Absolute http(s) URLs of the page's ``<a href>`` links, in order, without fragments or repeats."""
+    seen: dict[str, None] = {}
+    for href in tree.xpath("//a/@href"):
+        href = href.strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+            continue
+        try:
+            absolute = urljoin(url or "", href).split("#", 1)[0]
+        except ValueError:
+            continue
+        if absolute.startswith(("http://", "https://")):
+            seen.setdefault(absolute, None)
+    return list(seen)
+
+
+def extract(
+    html: bytes | str, url: str | None = None, *, encoding: str | None = None, links: list[str] | None = None
+) -> ArticleRecord | None:
     """Extract the article on a page, or ``None`` when the page holds no text at all.
 
-    ``encoding`` is the charset the HTTP response declared, if any.
+    ``encoding`` is the charset the HTTP response declared, if any. Pass a list as ``links`` to receive the
+    page's links from the same parse (the crawler follows them without parsing the page again).
     """
     tree = load_html(decode_html(html, encoding))
     if tree is None:
         return None
+    if links is not None:
+        links.extend(page_links(tree, url))
     main = main_article(tree)
     meta = read_meta(tree, url, main)
     comments = detect_comments(tree, meta.comment_count, main)
