@@ -11,7 +11,10 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 log = logging.getLogger(__name__)
 
@@ -119,20 +122,25 @@ class RetryAfterMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def _give_up(self, reason: str, request, response):
+        """Hand the error answer on, and keep Scrapy's RetryMiddleware from retrying it at once."""
+        self.stats.inc_value(f"archive/retry_after/{reason}")
+        log.warning("%s answered %s: giving up (%s)", request.url, response.status, reason.replace("_", " "))
+        request.meta["dont_retry"] = True
+        return response
+
     async def process_response(self, request, response, spider=None):
         if response.status not in self.codes or (request.meta.get("dont_retry") and "archive_retry_after" not in request.meta):
             return response
         tries = request.meta.get("archive_retry_after", 0)
         if tries >= self.max_times:
-            self.stats.inc_value("archive/retry_after/gave_up")
-            return response
+            return self._give_up("gave_up", request, response)
         header = response.headers.get(b"Retry-After")
         delay = retry_after_seconds(header.decode("latin-1") if header else None)
         if delay is None:
             delay = min(2.0**tries, 60.0)
         if delay > self.max_wait:
-            self.stats.inc_value("archive/retry_after/too_long")
-            return response
+            return self._give_up("too_long", request, response)
         self.stats.inc_value("archive/retry_after/retried")
         log.info("%s answered %s: retrying in %.1fs", request.url, response.status, delay)
         await asyncio.sleep(delay)
@@ -140,3 +148,20 @@ class RetryAfterMiddleware:
         retry.meta["archive_retry_after"] = tries + 1
         retry.meta["dont_retry"] = True  # Scrapy's RetryMiddleware leaves these to us
         return retry
+
+
+class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, fixed for requests that wait while robots.txt is being fetched.
+
+    Scrapy (2.13+) lets every such request await the same Deferred; only the first gets the parser, the others
+    get ``None`` and are let through unchecked. That happens whenever many requests start at once, e.g. a crawl
+    resumed from JOBDIR. Here a waiter that got ``None`` reads the parser stored for its host instead.
+    """
+
+    async def robot_parser(self, request):
+        parser = await super().robot_parser(request)
+        if parser is None:
+            stored = self._parsers.get(urlparse_cached(request).netloc)
+            if stored is not None and not isinstance(stored, Deferred):
+                return stored
+        return parser

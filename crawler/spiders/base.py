@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import urlsplit
 
@@ -19,6 +20,8 @@ from crawler.worker import PageResult, make_pool, process_page
 log = logging.getLogger(__name__)
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+ROBOTS_MW_SCRAPY = "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"
+ROBOTS_MW = "crawler.middlewares.RobotsTxtMiddleware"
 
 
 def split_arg(value: str | None) -> list[str]:
@@ -41,6 +44,16 @@ class ArchiveSpider(scrapy.Spider):
         self.seeds: list[Seed] = []
         self.adhoc_urls = split_arg(kwargs.get(self.url_arg)) if self.url_arg else []
         self._pool = None
+
+    @classmethod
+    def update_settings(cls, settings) -> None:
+        super().update_settings(settings)
+        # Our robots.txt middleware replaces Scrapy's (see crawler.middlewares.RobotsTxtMiddleware).
+        middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+        if ROBOTS_MW_SCRAPY not in middlewares and ROBOTS_MW not in middlewares:
+            middlewares[ROBOTS_MW_SCRAPY] = None
+            middlewares[ROBOTS_MW] = 100
+            settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -92,10 +105,10 @@ class ArchiveSpider(scrapy.Spider):
             self._pool = make_pool(self.settings_.getint("ARCHIVE_EXTRACT_WORKERS"))
         return self._pool
 
-    def _close_pool(self, spider) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def _close_pool(self, spider=None, wait: bool = True) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)
 
     async def run_worker(self, response: Response, *, want_links: bool, want_record: bool = True) -> PageResult:
         encoding = response.headers.get(b"Content-Type", b"").decode("latin-1")
@@ -103,12 +116,18 @@ class ArchiveSpider(scrapy.Spider):
         if "charset=" in encoding.lower():
             charset = encoding.lower().split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self.pool, process_page, response.body, response.url, charset, want_links, want_record)
         timeout = self.settings_.getfloat("ARCHIVE_EXTRACT_TIMEOUT")
         try:
+            future = loop.run_in_executor(self.pool, process_page, response.body, response.url, charset, want_links,
+                                          want_record)
             return await asyncio.wait_for(future, timeout=timeout or None)
         except asyncio.TimeoutError:
             return PageResult(None, [], timeout, f"extraction took longer than {timeout:.0f}s")
+        except BrokenProcessPool as exc:
+            # A worker died (e.g. a parser crash on a hostile page): replace the pool, lose only this page.
+            self.count("errors/worker_crash")
+            self._close_pool(wait=False)
+            return PageResult(None, [], 0.0, f"extraction process died: {exc}"[:300])
 
     # --- responses ------------------------------------------------------------------------------------------
     def count(self, key: str, n: int = 1) -> None:

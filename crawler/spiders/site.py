@@ -27,13 +27,10 @@ class SiteSpider(ArchiveSpider):
     async def start(self):
         self.max_depth = self.settings_.getint("ARCHIVE_SITE_DEPTH")
         urls = self.adhoc_urls or [u for seed in self.seeds for u in seed.start_urls]
-        self.start_pages = set(urls)
         for url in urls:
             yield Request(url, callback=self.parse_page, errback=self.on_error, meta={"archive_depth": 0})
 
     def may_be_article(self, url: str) -> bool:
-        if url in self.start_pages:
-            return False
         seed = self.seed_for(url)
         verdict = seed.is_article_url(url) if seed else None
         if verdict is not None:
@@ -57,6 +54,11 @@ class SiteSpider(ArchiveSpider):
                 return
             self.count("listing_pages")
             links = (await self.run_worker(response, want_links=want_links, want_record=False)).links if want_links else []
+        offsite = 0
         for url in links:
             if self.in_scope(url):
                 yield Request(url, callback=self.parse_page, errback=self.on_error, meta={"archive_depth": depth + 1})
+            else:
+                offsite += 1
+        if offsite:
+            self.count("links/offsite", offsite)
