@@ -27,7 +27,8 @@ ARCHIVE_ALLOW_PRIVATE = []  # networks (CIDR) discovered URLs may point to besid
 ARCHIVE_REDIS_URL = os.environ.get("ARCHIVE_REDIS_URL", "")  # shared scheduler for several crawler processes
 
 # --- politeness ------------------------------------------------------------------------------------------------
-USER_AGENT = f"newsarchive/0.1 (+{ARCHIVE_CONTACT})"
+# USER_AGENT: built from ARCHIVE_CONTACT by crawler.addons.ArchiveDefaults ("newsarchive/VERSION (+CONTACT)"),
+# so `-s ARCHIVE_CONTACT=...` reaches it; `-s USER_AGENT=...` replaces it whole.
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
@@ -49,6 +50,9 @@ HTTPCACHE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ScopeMiddleware": 50,
+    # Scrapy's own lets requests queued behind a pending robots.txt through unchecked (see the subclass).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtMiddleware": 100,
     "crawler.middlewares.RetryAfterMiddleware": 560,
 }
 SPIDER_MIDDLEWARES = {}
@@ -59,4 +63,4 @@ LOG_LEVEL = os.environ.get("ARCHIVE_LOG_LEVEL", "INFO")
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
-ADDONS = {"crawler.scale.RedisScale": 100}
+ADDONS = {"crawler.addons.ArchiveDefaults": 0, "crawler.scale.RedisScale": 100}

@@ -12,11 +12,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from urllib.parse import urljoin
+from trafilatura.utils import load_html
 
-import lxml.html
-
-from archive.extract import extract
+from archive.extract import decode_html, extract, page_links
 from archive.record import ArticleRecord
 
 log = logging.getLogger(__name__)
@@ -31,33 +29,22 @@ class PageResult:
 
 
 def _links(body: bytes, url: str, encoding: str | None) -> list[str]:
-    try:
-        parser = lxml.html.HTMLParser(encoding=encoding) if encoding else None
-        root = lxml.html.document_fromstring(body, parser=parser, base_url=url)
-    except (ValueError, lxml.etree.ParserError):
-        return []
-    out = []
-    seen = set()
-    for href in root.xpath("//a/@href"):
-        href = href.strip()
-        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
-            continue
-        try:
-            absolute = urljoin(url, href).split("#", 1)[0]
-        except ValueError:
-            continue
-        if absolute.startswith(("http://", "https://")) and absolute not in seen:
-            seen.add(absolute)
-            out.append(absolute)
-    return out
+    """The links of a page that is not to be extracted (a listing page): decode and parse, nothing more."""
+    tree = load_html(decode_html(body, encoding))
+    return page_links(tree, url) if tree is not None else []
 
 
 def process_page(body: bytes, url: str, encoding: str | None, want_links: bool, want_record: bool = True) -> PageResult:
-    """Extract the article and, if asked, the page's links. Never raises: errors come back as text."""
+    """Extract the article and, if asked, the page's links, from one parse. Never raises: errors come back as
+    text."""
     started = time.process_time()
     try:
-        record = extract(body, url, encoding=encoding) if want_record else None
-        links = _links(body, url, encoding) if want_links else []
+        links: list[str] = []
+        if want_record:
+            record = extract(body, url, encoding=encoding, links=links if want_links else None)
+        else:
+            record = None
+            links = _links(body, url, encoding) if want_links else []
         return PageResult(record, links, time.process_time() - started)
     except Exception as exc:  # one bad page must not kill the crawl
         return PageResult(None, [], time.process_time() - started, f"{type(exc).__name__}: {exc}"[:300])

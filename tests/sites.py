@@ -40,13 +40,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if body and self.command != "HEAD":
             self.wfile.write(body)
-        self.server.owner.log[-1].status = status
+        self._entry.status = status
 
     def do_GET(self) -> None:
         owner = self.server.owner
         path = urlsplit(self.path).path
+        self._entry = LoggedRequest(self.command, self.path, dict(self.headers.items()))
         with owner.lock:
-            owner.log.append(LoggedRequest(self.command, self.path, dict(self.headers.items())))
+            owner.log.append(self._entry)
         route = owner.routes.get(path) or owner.routes.get(self.path)
         if route is not None:
             route(self)

@@ -20,8 +20,6 @@ from crawler.worker import PageResult, make_pool, process_page
 log = logging.getLogger(__name__)
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
-ROBOTS_MW_SCRAPY = "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"
-ROBOTS_MW = "crawler.middlewares.RobotsTxtMiddleware"
 
 
 def split_arg(value: str | None) -> list[str]:
@@ -44,16 +42,6 @@ class ArchiveSpider(scrapy.Spider):
         self.seeds: list[Seed] = []
         self.adhoc_urls = split_arg(kwargs.get(self.url_arg)) if self.url_arg else []
         self._pool = None
-
-    @classmethod
-    def update_settings(cls, settings) -> None:
-        super().update_settings(settings)
-        # Our robots.txt middleware replaces Scrapy's (see crawler.middlewares.RobotsTxtMiddleware).
-        middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
-        if ROBOTS_MW_SCRAPY not in middlewares and ROBOTS_MW not in middlewares:
-            middlewares[ROBOTS_MW_SCRAPY] = None
-            middlewares[ROBOTS_MW] = 100
-            settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
