@@ -90,12 +90,40 @@ def make_engine(url: str | None = None, *, migrate: bool = True, echo: bool = Fa
     return engine
 
 
+def migrations_dir() -> Path:
+    """The alembic scripts folder; unpacked to a temporary folder when running from a zip (a scrapyd egg)."""
+    return MIGRATIONS_DIR if MIGRATIONS_DIR.is_dir() else _unpacked_migrations()
+
+
+@lru_cache(maxsize=1)
+def _unpacked_migrations() -> Path:
+    import atexit
+    import importlib.resources
+    import shutil
+    import tempfile
+
+    target = Path(tempfile.mkdtemp(prefix="archive-migrations-"))
+    atexit.register(shutil.rmtree, target, True)
+
+    def copy(source, dest: Path) -> None:
+        for entry in source.iterdir():
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    (dest / entry.name).mkdir()
+                    copy(entry, dest / entry.name)
+            elif not entry.name.endswith((".pyc", ".pyo")):
+                (dest / entry.name).write_bytes(entry.read_bytes())
+
+    copy(importlib.resources.files("migrations"), target)
+    return target
+
+
 def alembic_config(engine: Engine | None = None):
     """An alembic ``Config`` pointing at our migrations (no ``alembic.ini`` needed)."""
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     if engine is not None:
         cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     return cfg
