@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from html import escape
 
-_WORDS = re.compile(r"\S+|\s+")
+_WORDS = re.compile(r"\S+\s*|\s+")  # a word with the space after it: spaces never anchor a match
 
 
 @dataclass
@@ -66,7 +66,8 @@ def line_diff(old: Side, new: Side, url: str) -> str:
 
 
 def word_diff(old: Side, new: Side, *, color: bool = False) -> str:
-    """Inline word diff: ``[-removed-]{+added+}``, or red/green on a terminal."""
+    """Inline word diff of the changed paragraphs: ``[-removed-]{+added+}``, or red/green on a terminal.
+    Unchanged paragraphs are summarised as ``[... N unchanged paragraphs ...]``."""
     import click
 
     def removed(s: str) -> str:
@@ -75,18 +76,30 @@ def word_diff(old: Side, new: Side, *, color: bool = False) -> str:
     def added(s: str) -> str:
         return click.style(s, fg="green", underline=True) if color else f"{{+{s}+}}"
 
+    def skipped(n: int) -> str:
+        note = f"[... {n} unchanged paragraph{'s' if n > 1 else ''} ...]"
+        return click.style(note, dim=True) if color else note
+
     out = _header_lines(old, new)
-    a, b = _WORDS.findall(old.text), _WORDS.findall(new.text)
-    pieces = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    a_lines, b_lines = old.text.splitlines(), new.text.splitlines()
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a_lines, b_lines, autojunk=False).get_opcodes():
         if op == "equal":
-            pieces.append("".join(a[i1:i2]))
+            out.append(skipped(i2 - i1))
             continue
-        if op in ("replace", "delete"):
-            pieces.append(removed("".join(a[i1:i2])))
-        if op in ("replace", "insert"):
-            pieces.append(added("".join(b[j1:j2])))
-    out.append("".join(pieces))
+        a, b = _WORDS.findall("\n".join(a_lines[i1:i2])), _WORDS.findall("\n".join(b_lines[j1:j2]))
+        pieces = []
+        for wop, k1, k2, l1, l2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+            if wop == "equal":
+                pieces.append("".join(a[k1:k2]))
+                continue
+            gone, came = "".join(a[k1:k2]), "".join(b[l1:l2])
+            space = (came or gone)[len((came or gone).rstrip()):]
+            if gone.strip():
+                pieces.append(removed(gone.rstrip()))
+            if came.strip():
+                pieces.append(added(came.rstrip()))
+            pieces.append(space)
+        out.append("".join(pieces))
     return "\n".join(out)
 
 

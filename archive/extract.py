@@ -118,7 +118,10 @@ def clean_body(text: str, titles: list[str], anchors: set[str]) -> str:
     """Drop the repeated headline, promos, boilerplate and runs of teaser links from trafilatura's text."""
     lines = [ln for ln in text.split("\n")]
     n_titles = {norm(t) for t in titles if t}
-    # 1. the headline repeated at the top
+    # 1. the headline repeated at the top, with a section label ("Local", "Politics") standing above it
+    head = next((i for i, ln in enumerate(lines[:4]) if norm(ln) in n_titles), None)
+    if head is not None and all(not ln.strip() or _is_label(ln) for ln in lines[:head]):
+        del lines[: head + 1]
     while lines and (not lines[0].strip() or norm(lines[0]) in n_titles):
         lines.pop(0)
     drop = [False] * len(lines)
