@@ -58,3 +58,10 @@ def _init_worker() -> None:
 def make_pool(workers: int | None) -> ProcessPoolExecutor:
     count = workers or os.cpu_count() or 1
     return ProcessPoolExecutor(max_workers=count, mp_context=get_context("forkserver"), initializer=_init_worker)
+
+
+def kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Kill a retired pool's worker processes (one of them is stuck on a page)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.kill()

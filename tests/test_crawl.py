@@ -288,3 +288,12 @@ def test_seed_article_as_wordpress_page_exports_clean(tmp_path, sqlite_url):
     assert "thought on" not in text and "Comments are closed" not in text and "Sanctions clearly" not in text
     assert text.split("\n")[0] == expected["body"][0] and text.rstrip().split("\n")[-1] == expected["body"][-1]
     assert [p for p in text.split("\n") if p.strip()] == expected["body"]
+
+
+def test_extraction_over_its_time_limit_is_counted_and_the_crawl_goes_on(shared_site, sqlite_url):
+    # a limit no page can meet: every extraction is abandoned, its worker pool retired and killed
+    result = shared_site.crawl("feeds", db_url=sqlite_url, ARCHIVE_EXTRACT_TIMEOUT="0.0005")
+    stats = last_stats(sqlite_url)
+    assert stats["archive/errors/extract_timeout"] >= 1
+    assert stats.get("archive/captures/new_version", 0) < 24
+    assert "extraction took longer than" in result.stderr

@@ -15,7 +15,7 @@ from scrapy.http import Request, Response
 from archive.normalise import sha256
 from archive.versions import Fetch
 from crawler.seeds import Seed, SeedError, load_seeds
-from crawler.worker import PageResult, make_pool, process_page
+from crawler.worker import PageResult, kill_pool, make_pool, process_page
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,13 @@ class ArchiveSpider(scrapy.Spider):
                                           want_record)
             return await asyncio.wait_for(future, timeout=timeout or None)
         except asyncio.TimeoutError:
+            # The stuck worker would hold a core for good: new pages go to a fresh pool, and the old one's
+            # processes are killed once the pages still running in it have had their own time.
+            self.count("errors/extract_timeout")
+            old, self._pool = self._pool, None
+            if old is not None:
+                old.shutdown(wait=False, cancel_futures=False)
+                loop.call_later(timeout, kill_pool, old)
             return PageResult(None, [], timeout, f"extraction took longer than {timeout:.0f}s")
         except BrokenProcessPool as exc:
             # A worker died (e.g. a parser crash on a hostile page): replace the pool, lose only this page.
