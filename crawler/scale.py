@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 #: request.meta key of the in-flight entry a popped request belongs to
 TOKEN = "archive_inflight"
 
-# Pop the best request and record it as in flight for this worker, atomically (a kill between the two would lose
-# it). The entry keeps the priority score: "score\n" + serialized request.
+# Pop the best request and record it as in flight for this worker, atomically (a kill between the two would
+# lose it). The entry keeps the priority score: "score\n" + serialized request.
 _POP = """
 local r = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #r == 0 then return false end
@@ -52,9 +52,11 @@ redis.call('HSET', KEYS[2], token, r[2] .. '\\n' .. r[1])
 return {r[1], token}
 """
 
-# Move the in-flight requests of workers whose alive key expired back into the queue; with ARGV[2] == '1', also
-# end the crawl if nothing is left anywhere (queue empty, no live worker starting or holding a request).
-# KEYS: queue, workers, starting, dupefilter, claims. ARGV: key prefix, finish flag. Returns {recovered, busy, ended}.
+# Move the in-flight requests of workers whose alive key expired back into the queue; with ARGV[2] == '1',
+# also end the crawl if nothing is left anywhere (queue empty, no live worker starting or holding a
+# request).
+# KEYS: queue, workers, starting, dupefilter, claims. ARGV: key prefix, finish flag.
+# Returns {recovered, busy, ended}.
 _SWEEP = """
 local prefix = ARGV[1]
 local recovered, busy = 0, 0
@@ -83,8 +85,8 @@ return {0, 0, 1}
 
 @dataclass(frozen=True)
 class ScaleSettings:
-    """``ARCHIVE_REDIS_WORKER_TIMEOUT``: seconds without a heartbeat after which a worker counts as dead and its
-    in-flight requests go back to the queue. ``ARCHIVE_REDIS_TICK``: seconds between heartbeats."""
+    """``ARCHIVE_REDIS_WORKER_TIMEOUT``: seconds without a heartbeat after which a worker counts as dead and
+    its in-flight requests go back to the queue. ``ARCHIVE_REDIS_TICK``: seconds between heartbeats."""
 
     worker_timeout: float
     tick: float
@@ -342,7 +344,9 @@ class ScaleWorker:
             log.warning("requeued %d request(s) of dead worker(s)", recovered)
         if ended:
             self.crawler.stats.set_value("archive/scale/ended_crawl", 1)
-            log.info("shared crawl on %s finished; fingerprints and claims cleared", self.coordinator.keys.queue)
+            log.info(
+                "shared crawl on %s finished; fingerprints and claims cleared", self.coordinator.keys.queue
+            )
             return
         raise DontCloseSpider
 
@@ -353,15 +357,17 @@ class ScaleWorker:
             self.coordinator.settle(self.live_tokens())
             given_back = self.coordinator.leave()
         except RedisError as exc:
-            log.error("could not sign off from redis (its requests come back after the worker timeout): %s", exc)
+            log.error(
+                "could not sign off from redis (its requests come back after the worker timeout): %s", exc
+            )
             return
         if given_back:
             log.warning("gave %d unfinished request(s) back to the shared queue", given_back)
 
 
 class RedisScale:
-    """The add-on (``ADDONS``): switches to scrapy-redis and installs the pieces above when ARCHIVE_REDIS_URL is
-    set; otherwise leaves every setting alone."""
+    """The add-on (``ADDONS``): switches to scrapy-redis and installs the pieces above when ARCHIVE_REDIS_URL
+    is set; otherwise leaves every setting alone."""
 
     def update_settings(self, settings) -> None:
         url = settings.get("ARCHIVE_REDIS_URL")

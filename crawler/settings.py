@@ -25,6 +25,9 @@ ARCHIVE_SITE_DEPTH = 3  # link depth the site spider follows from its start page
 ARCHIVE_RETRY_AFTER_MAX = 300  # longest Retry-After (seconds) honoured before giving up on a URL
 ARCHIVE_ALLOW_PRIVATE = []  # networks (CIDR) discovered URLs may point to besides public addresses
 ARCHIVE_REDIS_URL = os.environ.get("ARCHIVE_REDIS_URL", "")  # shared scheduler for several crawler processes
+ARCHIVE_REDIS_KEY = "%(spider)s"  # names the shared crawl (queue, dupefilter, claims keys); see docs/scale.md
+ARCHIVE_REDIS_WORKER_TIMEOUT = 30  # seconds without a heartbeat before a worker's in-flight requests are re-queued
+ARCHIVE_REDIS_TICK = 0.5  # seconds between an idle worker's looks at the shared queue
 
 # --- politeness ------------------------------------------------------------------------------------------------
 # USER_AGENT: built from ARCHIVE_CONTACT by crawler.addons.ArchiveDefaults ("newsarchive/VERSION (+CONTACT)"),
