@@ -51,6 +51,7 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 HTTPCACHE_ENABLED = False
 
+DOWNLOADER = "crawler.downloader.PoliteDownloader"  # keeps the per-domain limit when DOWNLOAD_DELAY is 0
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ScopeMiddleware": 50,
     # Scrapy's own lets requests queued behind a pending robots.txt through unchecked (see the subclass).

@@ -297,3 +297,33 @@ def test_extraction_over_its_time_limit_is_counted_and_the_crawl_goes_on(shared_
     assert stats["archive/errors/extract_timeout"] >= 1
     assert stats.get("archive/captures/new_version", 0) < 24
     assert "extraction took longer than" in result.stderr
+
+
+def test_per_domain_concurrency_limit_holds_without_a_download_delay(tmp_path, sqlite_url):
+    import threading
+    import time
+
+    (tmp_path / "site").mkdir()
+    paths = [f"/2025/01/{i:02d}/story-number-{i}/" for i in range(24)]
+    (tmp_path / "site" / "index.html").write_text(
+        "<html><body>" + "".join(f'<a href="{p}">Story {i} headline</a>' for i, p in enumerate(paths)) + "</body></html>")
+    lock, now, peak = threading.Lock(), [0], [0]
+    body = ("<html><head><title>Story</title></head><body><article><h1>Story</h1><p>"
+            + "A paragraph of article text long enough to be an article. " * 20 + "</p></article></body></html>").encode()
+
+    def slow(handler):
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        time.sleep(0.2)
+        with lock:
+            now[0] -= 1
+        handler.send(200, body, {"Content-Type": "text/html; charset=utf-8"})
+
+    with FixtureServer(tmp_path / "site") as server:
+        for p in paths:
+            server.routes[p] = slow
+        result = run_scrapy("site", f"start_url={server.base}/", db_url=sqlite_url,
+                            settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "3"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert peak[0] == 3
