@@ -11,3 +11,7 @@ class ArchiveDefaults:
         if settings.getpriority("USER_AGENT") <= settings.getpriority("ARCHIVE_CONTACT"):
             contact = settings.get("ARCHIVE_CONTACT")
             settings.set("USER_AGENT", f"newsarchive/{__version__} (+{contact})", priority="addon")
+        # The archive is the durable record of what a job fetched (see crawler.dupefilter); the Redis add-on,
+        # which runs after this one, replaces it with the shared filter.
+        if settings.getpriority("DUPEFILTER_CLASS") <= settings.getpriority("ARCHIVE_CONTACT"):
+            settings.set("DUPEFILTER_CLASS", "crawler.dupefilter.JobDupeFilter", priority="addon")

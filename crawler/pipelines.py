@@ -76,10 +76,19 @@ class ArchivePipeline:
 
     def _store(self, fetch: Fetch):
         policy = self.policies.for_site(fetch.site)
-        with Session(self.engine) as session, session.begin():
-            return record_fetch(
-                session, fetch, run_id=self.run_id, policy=policy, min_body_share=self.config.min_body_share
-            )
+        for attempt in (1, 2):
+            try:
+                with Session(self.engine) as session, session.begin():
+                    return record_fetch(
+                        session, fetch, run_id=self.run_id, policy=policy, min_body_share=self.config.min_body_share
+                    )
+            except DBAPIError as exc:
+                # The connection died under this page (a restarted server, a killed backend): the transaction
+                # rolled back whole, so storing the page again on a fresh connection is safe. Once.
+                if not exc.connection_invalidated or attempt == 2:
+                    raise
+                self.stats.inc_value("archive/store_retries")
+                log.warning("database connection lost while storing %s; retrying once", fetch.url)
 
     async def process_item(self, item, spider=None):
         if not isinstance(item, Fetch):

@@ -169,7 +169,7 @@ def test_demo_script_archives_the_site_shows_the_edit_and_reruns(tmp_path):
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     out = second.stdout
     assert "already holds 2 version(s)" in out
-    assert "archive summary: 8 capture(s), 0 new version(s)" in out
+    assert "archive summary: 0 capture(s), 0 new version(s), 8 skipped" in out  # the feed lists only archived articles
     assert "archive summary: 8 capture(s), 1 new version(s)" in out
     assert "headline: + Harbour flood wall approved: work to start next March" in out
     assert re.search(r"^  3  .*headline changed", out, re.M)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import urlsplit
@@ -12,18 +13,30 @@ import scrapy
 from scrapy import signals
 from scrapy.http import Request, Response
 
-from archive.normalise import sha256
+from archive.normalise import BadURL, parse_time, sha256, url_key
 from archive.versions import Fetch
 from crawler.seeds import Seed, SeedError, load_seeds
 from crawler.worker import PageResult, kill_pool, make_pool, process_page
 
 log = logging.getLogger(__name__)
 
+#: IgnoreRequest messages of Scrapy's own middlewares, and the reason we count them under
+SCRAPY_REFUSALS = (("DOWNLOAD_MAXSIZE", "too_big"), ("max redirections", "too_many_redirects"))
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 
 
 def split_arg(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def parseable(url: str) -> bool:
+    """Whether ``url`` parses with a port in range: hostile pages link to ``http://[::1`` and ``http://h:99999/``,
+    which would raise inside the spider and cost the page its remaining links."""
+    try:
+        urlsplit(url).port
+    except ValueError:
+        return False
+    return True
 
 
 def truthy(value: Any) -> bool:
@@ -42,6 +55,10 @@ class ArchiveSpider(scrapy.Spider):
         self.seeds: list[Seed] = []
         self.adhoc_urls = split_arg(kwargs.get(self.url_arg)) if self.url_arg else []
         self._pool = None
+        self._trusted: set[str] | None = None
+        self.known: dict = {}
+        self.fetched: set[str] = set()  # url keys of article pages fetched by this process (discovery spiders)
+        self._slots: asyncio.Semaphore | None = None
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -73,25 +90,75 @@ class ArchiveSpider(scrapy.Spider):
 
     @property
     def trusted_hosts(self) -> set[str]:
-        hosts = {urlsplit(u).hostname for u in self.adhoc_urls}
-        for seed in self.seeds:
-            for url in (*seed.feeds, *seed.sitemaps, *seed.start_urls):
-                hosts.add(urlsplit(url).hostname)
-        return {h.lower() for h in hosts if h}
+        """Hosts the operator named (``-a`` URLs, seeds' URLs): trusted as given, loopback included."""
+        if self._trusted is None:
+            urls = [*self.adhoc_urls, *(u for s in self.seeds for u in (*s.feeds, *s.sitemaps, *s.start_urls))]
+            self._trusted = {h.lower() for h in (urlsplit(u).hostname for u in urls) if h}
+        return self._trusted
 
     def seed_for(self, url: str) -> Seed | None:
         return next((s for s in self.seeds if s.owns(url)), None)
 
     def in_scope(self, url: str) -> bool:
+        if not parseable(url):
+            self.count("links/invalid")
+            return False
         seed = self.seed_for(url)
         return seed is not None and seed.may_follow(url)
+
+    # --- what the archive already holds -----------------------------------------------------------------------
+    def load_known(self) -> None:
+        """Index the seeded sites' archived articles (url key -> last check), read once at the start."""
+        from sqlalchemy import select
+
+        from archive.db import make_engine
+        from archive.models import Article, Site
+
+        engine = make_engine(self.settings_.get("ARCHIVE_DATABASE_URL"))
+        query = select(Article.url_key, Article.last_checked)
+        names = [s.name for s in self.seeds]
+        if names:
+            query = query.join(Site, Site.id == Article.site_id).where(Site.name.in_(names))
+        try:
+            with engine.connect() as conn:
+                self.known = dict(conn.execute(query).all())
+        finally:
+            engine.dispose()
+
+    def is_news(self, url: str, changed: str | None = None, skip_reason: str = "already_archived") -> bool:
+        """Whether a discovered article URL is worth fetching: not archived yet, or announced (feed ``updated``,
+        sitemap ``lastmod``) as changed since the archive last checked it. Revisits are the recrawl's job."""
+        try:
+            checked = self.known.get(url_key(url))
+        except BadURL:
+            return False
+        if checked is None:
+            return True
+        if changed:
+            try:
+                if parse_time(changed) > checked:
+                    return True
+            except ValueError:
+                pass
+        self.skip(skip_reason, url)
+        return False
 
     # --- extraction pool ------------------------------------------------------------------------------------
     @property
     def pool(self):
         if self._pool is None:
-            self._pool = make_pool(self.settings_.getint("ARCHIVE_EXTRACT_WORKERS"))
+            self._pool = make_pool(self.workers)
         return self._pool
+
+    @property
+    def workers(self) -> int:
+        return self.settings_.getint("ARCHIVE_EXTRACT_WORKERS") or os.cpu_count() or 1
+
+    @property
+    def worker_slots(self) -> asyncio.Semaphore:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.workers)
+        return self._slots
 
     def _close_pool(self, spider=None, wait: bool = True) -> None:
         pool, self._pool = self._pool, None
@@ -105,24 +172,31 @@ class ArchiveSpider(scrapy.Spider):
             charset = encoding.lower().split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
         loop = asyncio.get_running_loop()
         timeout = self.settings_.getfloat("ARCHIVE_EXTRACT_TIMEOUT")
-        try:
-            future = loop.run_in_executor(self.pool, process_page, response.body, response.url, charset, want_links,
-                                          want_record)
-            return await asyncio.wait_for(future, timeout=timeout or None)
-        except asyncio.TimeoutError:
-            # The stuck worker would hold a core for good: new pages go to a fresh pool, and the old one's
-            # processes are killed once the pages still running in it have had their own time.
-            self.count("errors/extract_timeout")
-            old, self._pool = self._pool, None
-            if old is not None:
-                old.shutdown(wait=False, cancel_futures=False)
-                loop.call_later(timeout, kill_pool, old)
-            return PageResult(None, [], timeout, f"extraction took longer than {timeout:.0f}s")
-        except BrokenProcessPool as exc:
-            # A worker died (e.g. a parser crash on a hostile page): replace the pool, lose only this page.
-            self.count("errors/worker_crash")
-            self._close_pool(wait=False)
-            return PageResult(None, [], 0.0, f"extraction process died: {exc}"[:300])
+        args = (process_page, response.body, response.url, charset, want_links, want_record)
+        for attempt in (1, 2):
+            pool = self.pool
+            try:
+                # At most one page per worker is handed over, so the time limit counts extraction, not the wait.
+                async with self.worker_slots:
+                    return await asyncio.wait_for(loop.run_in_executor(pool, *args), timeout=timeout or None)
+            except asyncio.TimeoutError:
+                # The stuck worker would hold a core for good: new pages go to a fresh pool, and the old one's
+                # processes are killed once the pages still running in it have had their own time.
+                self.count("errors/extract_timeout")
+                if pool is self._pool:
+                    self._pool = None
+                    pool.shutdown(wait=False, cancel_futures=False)
+                    loop.call_later(timeout, kill_pool, pool)
+                return PageResult(None, [], timeout, f"extraction took longer than {timeout:.0f}s")
+            except BrokenProcessPool as exc:
+                if pool is not self._pool and attempt == 1:
+                    continue  # its pool was retired and killed under it: this page was not at fault, retry
+                # A worker died (e.g. a parser crash on a hostile page): replace the pool, lose only this page.
+                self.count("errors/worker_crash")
+                if pool is self._pool:
+                    self._close_pool(wait=False)
+                return PageResult(None, [], 0.0, f"extraction process died: {exc}"[:300])
+        raise AssertionError("unreachable")
 
     # --- responses ------------------------------------------------------------------------------------------
     def count(self, key: str, n: int = 1) -> None:
@@ -180,6 +254,16 @@ class ArchiveSpider(scrapy.Spider):
         if not response.body.strip():
             self.skip("empty_body", response.url)
             return None, []
+        if not known:
+            # A resumed job can fetch a page both from its saved queue and by rediscovering it: keep one.
+            try:
+                key = url_key(response.url)
+            except BadURL:
+                key = response.url
+            if key in self.fetched:
+                self.skip("duplicate", response.url)
+                return None, []
+            self.fetched.add(key)
         html_hash = sha256(response.body)
         if known and response.meta.get("archive_html_hash") == html_hash:
             self.count("same_html")
@@ -208,12 +292,19 @@ class ArchiveSpider(scrapy.Spider):
     def on_error(self, failure) -> None:
         request = failure.request
         reason = type(failure.value).__name__
-        if reason == "IgnoreRequest":
-            return  # counted by whoever refused it
+        if reason == "IgnoreRequest":  # exactly: HttpError, a subclass, is counted below
+            message = str(failure.value)
+            refused = next((r for key, r in SCRAPY_REFUSALS if key in message), None)
+            if refused:  # Scrapy refused it without counting it
+                self.count(f"refused/{refused}")
+                self.logger.warning("refused (%s): %s", refused.replace("_", " "), request.url)
+            return  # anything else was counted by whoever refused it
         self.count(f"errors/{reason}")
         self.logger.warning("failed %s: %s", request.url, failure.getErrorMessage()[:200])
 
     def article_urls(self, seed: Seed, urls: Iterable[str]) -> Iterable[str]:
         for url in urls:
-            if seed.may_follow(url) and seed.is_article_url(url) is not False:
+            if not parseable(url):
+                self.count("links/invalid")
+            elif seed.may_follow(url) and seed.is_article_url(url) is not False:
                 yield url

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime, timezone
+
 import feedparser
 from scrapy.http import Request, Response
 
@@ -15,6 +18,7 @@ class FeedsSpider(ArchiveSpider):
     url_arg = "feed"
 
     async def start(self):
+        self.load_known()
         urls = self.adhoc_urls or [u for seed in self.seeds for u in seed.feeds]
         for url in urls:
             yield Request(url, callback=self.parse_feed, errback=self.on_error, dont_filter=True)
@@ -27,10 +31,19 @@ class FeedsSpider(ArchiveSpider):
             self.logger.warning("not a readable feed: %s (%s)", response.url, parsed.get("bozo_exception"))
             return
         self.count("feed_entries", len(parsed.entries))
-        links = []
+        changed: dict[str, str | None] = {}
         for entry in parsed.entries:
             link = entry.get("link") or next((l.get("href") for l in entry.get("links", []) if l.get("href")), None)
             if link:
-                links.append(response.urljoin(link))
-        for url in self.article_urls(seed, links) if seed else []:
-            yield self.article_request(url)
+                try:
+                    changed[response.urljoin(link)] = _iso(entry.get("updated_parsed") or entry.get("published_parsed"))
+                except ValueError:
+                    self.count("links/invalid")
+        for url in self.article_urls(seed, changed) if seed else []:
+            if self.is_news(url, changed[url]):
+                yield self.article_request(url)
+
+
+def _iso(parsed: time.struct_time | None) -> str | None:
+    """feedparser's parsed date (UTC) as ISO 8601, or ``None``."""
+    return datetime(*parsed[:6], tzinfo=timezone.utc).isoformat() if parsed else None

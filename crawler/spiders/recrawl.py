@@ -59,6 +59,7 @@ class RecrawlSpider(ArchiveSpider):
             rows = conn.execute(query).all()
         engine.dispose()
         self._hosts = {(urlsplit(row.url).hostname or "").lower() for row in rows}
+        self.trusted_hosts.update(self._hosts)  # archived URLs passed the scope checks when first fetched
         self.count("due", len(rows))
         self.logger.info("recrawl: %d article(s) to revisit", len(rows))
         for row in rows:
@@ -79,7 +80,3 @@ class RecrawlSpider(ArchiveSpider):
             )
             request.headers.update(headers)
             yield request
-
-    @property
-    def trusted_hosts(self) -> set[str]:
-        return super().trusted_hosts | getattr(self, "_hosts", set())

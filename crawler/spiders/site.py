@@ -26,6 +26,7 @@ class SiteSpider(ArchiveSpider):
 
     async def start(self):
         self.max_depth = self.settings_.getint("ARCHIVE_SITE_DEPTH")
+        self.load_known()
         urls = self.adhoc_urls or [u for seed in self.seeds for u in seed.start_urls]
         for url in urls:
             yield Request(url, callback=self.parse_page, errback=self.on_error, meta={"archive_depth": 0})
@@ -56,9 +57,9 @@ class SiteSpider(ArchiveSpider):
             links = (await self.run_worker(response, want_links=want_links, want_record=False)).links if want_links else []
         offsite = 0
         for url in links:
-            if self.in_scope(url):
-                yield Request(url, callback=self.parse_page, errback=self.on_error, meta={"archive_depth": depth + 1})
-            else:
+            if not self.in_scope(url):
                 offsite += 1
+            elif not self.may_be_article(url) or self.is_news(url):
+                yield Request(url, callback=self.parse_page, errback=self.on_error, meta={"archive_depth": depth + 1})
         if offsite:
             self.count("links/offsite", offsite)

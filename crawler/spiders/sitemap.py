@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from lxml import etree
 from scrapy.http import Request, Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
-from sqlalchemy import select
 
-from archive.db import make_engine
-from archive.models import Article
-from archive.normalise import BadURL, parse_time, url_key
 from crawler.spiders.base import ArchiveSpider
 
 MAX_SITEMAP_SIZE = 50 * 1024 * 1024
@@ -50,19 +45,10 @@ class SitemapSpider(ArchiveSpider):
     url_arg = "sitemap"
 
     async def start(self):
-        self._checked = self._last_checked_index()
+        self.load_known()
         urls = self.adhoc_urls or [u for seed in self.seeds for u in seed.sitemaps]
         for url in urls:
             yield Request(url, callback=self.parse_sitemap, errback=self.on_error, dont_filter=True)
-
-    def _last_checked_index(self) -> dict[str, datetime]:
-        """url_key -> last check time of archived articles, to skip those whose lastmod is older."""
-        engine = make_engine(self.settings_.get("ARCHIVE_DATABASE_URL"))
-        try:
-            with engine.connect() as conn:
-                return dict(conn.execute(select(Article.url_key, Article.last_checked)).all())
-        finally:
-            engine.dispose()
 
     def parse_sitemap(self, response: Response):
         body = response.body
@@ -81,26 +67,23 @@ class SitemapSpider(ArchiveSpider):
             return
         if kind == "sitemapindex":
             for entry in entries:
-                url = response.urljoin(entry["loc"])
-                if self.in_scope(url):
+                url = self._join(response, entry["loc"])
+                if url and self.in_scope(url):
                     yield Request(url, callback=self.parse_sitemap, errback=self.on_error)
             return
         seed = self.seed_for(response.url)
         self.count("sitemap_entries", len(entries))
         for entry in entries:
-            url = response.urljoin(entry["loc"])
-            if seed is None or not list(self.article_urls(seed, [url])):
+            url = self._join(response, entry["loc"])
+            if url is None or seed is None or not list(self.article_urls(seed, [url])):
                 continue
-            if self._unchanged_since_checked(url, entry.get("lastmod") or entry.get("news_publication_date")):
-                self.skip("lastmod_unchanged", url)
-                continue
-            yield self.article_request(url)
+            lastmod = entry.get("lastmod") or entry.get("news_publication_date")
+            if self.is_news(url, lastmod, skip_reason="lastmod_unchanged" if lastmod else "already_archived"):
+                yield self.article_request(url)
 
-    def _unchanged_since_checked(self, url: str, lastmod: str | None) -> bool:
-        if not lastmod:
-            return False
+    def _join(self, response: Response, loc: str) -> str | None:
         try:
-            checked = self._checked.get(url_key(url))
-            return checked is not None and parse_time(lastmod) <= checked
-        except (ValueError, BadURL):
-            return False
+            return response.urljoin(loc)
+        except ValueError:  # e.g. "http://[::1"
+            self.count("links/invalid")
+            return None
