@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -137,7 +137,7 @@ def identity_urls(fetch: Fetch) -> list[tuple[str, str, str]]:
     return out
 
 
-ARTICLE_COLS = (A.c.id, A.c.state, A.c.first_seen, A.c.last_seen, A.c.last_checked, A.c.last_changed, A.c.check_count,
+ARTICLE_COLS = (A.c.id, A.c.url, A.c.state, A.c.first_seen, A.c.last_seen, A.c.last_checked, A.c.last_changed, A.c.check_count,
                 A.c.version_count, A.c.etag, A.c.last_modified, A.c.last_html_hash)
 _LATEST = V.alias("latest")
 _LATEST_TEXT = T.alias("latest_text")
@@ -152,6 +152,27 @@ def _with_latest(query):
         .outerjoin(_LATEST, (_LATEST.c.article_id == A.c.id) & (_LATEST.c.seq == A.c.version_count))
         .outerjoin(_LATEST_TEXT, _LATEST_TEXT.c.hash == _LATEST.c.text_hash)
     )
+
+
+def _resolve_query(by: str, lock: bool):
+    """The article lookup (with its latest version) by URL keys or by its own key, prebuilt once."""
+    if by == "keys":
+        query = _with_latest(select(U.c.url_key, *ARTICLE_COLS).join(A, A.c.id == U.c.article_id))
+        query = query.where(U.c.url_key.in_(bindparam("keys", expanding=True)))
+    else:
+        query = _with_latest(select(*ARTICLE_COLS)).where(A.c.url_key == bindparam("key"))
+    return query.with_for_update(of=A) if lock else query
+
+
+RESOLVE = {(by, lock): _resolve_query(by, lock) for by in ("keys", "key") for lock in (False, True)}
+TOUCH_VERSION = (
+    update(V).where(V.c.id == bindparam("vid"), V.c.last_seen < bindparam("now")).values(last_seen=bindparam("now"))
+)
+INSERT_CAPTURE = insert(C)
+ARTICLE_UPDATE_COLS = ("state", "url", "last_seen", "etag", "last_modified", "last_html_hash", "last_checked",
+                       "check_count", "next_check", "last_changed", "version_count")
+UPDATE_ARTICLE = update(A).where(A.c.id == bindparam("aid")).values(
+    {name: bindparam(f"new_{name}") for name in ARTICLE_UPDATE_COLS})
 
 
 @dataclass
@@ -171,10 +192,8 @@ def resolve_article(session: Session | Connection, fetch: Fetch) -> dict[str, An
         raise BadURL(f"no usable URL for {fetch.url!r}")
     keys = [key for _, _, key in candidates]
     kind_of = {key: kind for kind, _, key in candidates}
-    query = _with_latest(select(U.c.url_key, *ARTICLE_COLS).join(A, A.c.id == U.c.article_id)).where(U.c.url_key.in_(keys))
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=A)
-    rows = conn.execute(query).mappings().all()
+    lock = conn.dialect.name == "postgresql"
+    rows = conn.execute(RESOLVE["keys", lock], {"keys": keys}).mappings().all()
     now = fetch.fetched_at
     if rows:
         row = min(rows, key=lambda r: KIND_PRIORITY[kind_of[r["url_key"]]])
@@ -188,10 +207,7 @@ def resolve_article(session: Session | Connection, fetch: Fetch) -> dict[str, An
             "url_key": key, "url": url, "site_id": site_id(conn, fetch.site), "state": "live", "first_seen": now,
             "last_seen": now, "last_checked": now, "last_changed": now, "check_count": 0, "version_count": 0,
         })
-        query = _with_latest(select(*ARTICLE_COLS)).where(A.c.url_key == key)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(of=A)
-        article = dict(conn.execute(query).mappings().one())
+        article = dict(conn.execute(RESOLVE["key", lock], {"key": key}).mappings().one())
         known = set()
     missing = [
         {"article_id": article["id"], "url_key": key, "url": url, "kind": kind, "first_seen": now}
@@ -315,10 +331,10 @@ def record_fetch(
         if article["state"] == "gone" and outcome.kind in ("new_version", "unchanged"):
             changes["state"] = "live"
     if capture["version_id"] is not None and outcome.kind != "new_version":
-        conn.execute(update(V).where(V.c.id == capture["version_id"], V.c.last_seen < now).values(last_seen=now))
+        conn.execute(TOUCH_VERSION, {"vid": capture["version_id"], "now": now})
 
     capture["kind"], capture["reason"] = outcome.kind, outcome.reason
-    conn.execute(insert(C), capture)
+    conn.execute(INSERT_CAPTURE, capture)
     if fetch.status < 400:
         if fetch.requested_url and fetch.requested_url != fetch.url:
             try:
@@ -336,7 +352,8 @@ def record_fetch(
     state = changes.get("state", article["state"])
     changes["next_check"] = None if state == "gone" else policy.next_check(
         now=now, first_seen=article["first_seen"], last_changed=article["last_changed"])
-    conn.execute(update(A).where(A.c.id == aid).values(**changes))
+    row = {f"new_{name}": changes.get(name, article.get(name)) for name in ARTICLE_UPDATE_COLS}
+    conn.execute(UPDATE_ARTICLE, {"aid": aid, **row})
     return outcome
 
 
