@@ -103,3 +103,9 @@ def test_unreachable_database_is_a_one_line_error(tmp_path):
     assert "cannot reach database" in str(err.value) and "\n" not in str(err.value)
     with pytest.raises(DatabaseError, match="does not exist"):
         make_engine(f"sqlite:///{tmp_path}/no/such/dir/a.db")
+
+
+def test_schema_revision_constant_is_the_alembic_head():
+    from archive.db import SCHEMA_REVISION
+
+    assert SCHEMA_REVISION == head_revision(), "update archive.db.SCHEMA_REVISION with each new revision"
