@@ -128,13 +128,16 @@ _RENDERED_XPATH = (
     " | //dl[@id='comments-block']/dt"
 )
 _TEXT_XPATH = etree.XPath("//body//text()")
-_ATTR_XPATH = etree.XPath("//@id | //@class | //script/@src | //form/@action")
-# word stems of closed notices and count headings: only text nodes holding one are examined
-_STEM_RE = re.compile(
-    r"comment|kommentar|commentai|comentar|comentár|commenti|reacties|reageren|reactie|komentar|komentow|"
-    r"коммент|обсужден|discussion|thought|respons|repl(?:y|ies)|antwort|réponse|respuesta|rispost|resposta|"
-    r"odpowied|отзыв|ответ|gedank|réflexion|pensamient|opinion|pensier|pensament|myśl|мысл"
+_PLAIN_TEXT_XPATH = etree.XPath("//body//text()", smart_strings=False)
+_ATTR_XPATH = etree.XPath("//@id | //@class | //script/@src | //form/@action", smart_strings=False)
+# word stems of closed notices and count headings (lower case): only text nodes holding one are examined
+_STEMS = (
+    "comment", "kommentar", "comentar", "comentár", "reacties", "reageren", "reactie", "komentar", "komentow",
+    "коммент", "обсужден", "discussion", "thought", "respons", "repl", "antwort", "réponse", "respuesta",
+    "rispost", "resposta", "odpowied", "отзыв", "ответ", "gedank", "réflexion", "pensamient", "opinion",
+    "pensier", "pensament", "myśl", "мысл",
 )
+_STEMS_UTF8 = tuple(s.encode("utf-8") for s in _STEMS)
 _EMBED_HINT_RE = re.compile(
     r"disqus|fb-comments|coral|viafoura|spotim|spot\.im|spot-|openweb|comments-ui|ghost|hyvor|commento|"
     r"remark42|giscus|utteranc|vuukle|idc-container|cackle|isso-thread|cusdis"
@@ -210,16 +213,31 @@ def _parse_count(match: re.Match[str]) -> int | None:
 
 
 def _text_candidates(tree: HtmlElement) -> list[Any]:
-    """Rendered text nodes that contain a comment-related word stem (one cheap pass over the page text)."""
-    nodes = _TEXT_XPATH(tree)
-    if not nodes:
+    """Rendered text nodes that contain a comment-related word stem (one cheap pass over the page text).
+
+    The text is searched as one lower-cased UTF-8 string, literal stem by literal stem (``bytes.find`` runs at C
+    speed where one big alternation regex tries every branch at every position); lxml's "smart" strings, which know
+    their parent element but cost a Python proxy object per node, are fetched only when a stem was found."""
+    texts = _PLAIN_TEXT_XPATH(tree)
+    if not texts:
         return []
-    blob = "\x00".join(nodes).lower()
+    # bytes: the page's text is rarely pure Latin-1, and find() on a UCS-2 str is slower than on UTF-8 bytes
+    blob = "\x00".join(texts).lower().encode("utf-8")
+    hits = []
+    for stem in _STEMS_UTF8:
+        at = blob.find(stem)
+        while at != -1:
+            hits.append(at)
+            at = blob.find(stem, at + len(stem))
+    if not hits:
+        return []
+    hits.sort()
+    nodes = _TEXT_XPATH(tree)
     out: list[Any] = []
     idx, pos = 0, 0
-    for m in _STEM_RE.finditer(blob):
-        idx += blob.count("\x00", pos, m.start())
-        pos = m.start()
+    for at in hits:
+        idx += blob.count(b"\x00", pos, at)
+        pos = at
         if not out or out[-1] is not nodes[idx]:
             out.append(nodes[idx])
     return out

@@ -193,7 +193,7 @@ def _body(tree: HtmlElement, url: str | None) -> str:
 def page_links(tree: HtmlElement, url: str | None) -> list[str]:
     """Absolute http(s) URLs of the page's ``<a href>`` links, in order, without fragments or repeats."""
     seen: dict[str, None] = {}
-    for href in tree.xpath("//a/@href"):
+    for href in tree.xpath("//a/@href", smart_strings=False):
         href = href.strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
             continue

@@ -33,6 +33,20 @@ A, U, V, C, T, B, S = (m.__table__ for m in (Article, ArticleURL, Version, Captu
 KIND_PRIORITY = {"redirect": 0, "canonical": 1, "fetched": 2, "amp": 3}
 
 
+@dataclass(frozen=True)
+class StoredHTML:
+    """Raw page bytes as the archive keeps them: SHA-256 of the bytes, their size, zlib-compressed data.
+    The crawler makes these in its extraction processes, so the storing process need not."""
+
+    hash: str
+    size: int
+    data: bytes
+
+    @classmethod
+    def of(cls, html: bytes) -> StoredHTML:
+        return cls(sha256(html), len(html), compress(html))
+
+
 @dataclass
 class Fetch:
     """What the crawler learned from one HTTP exchange, as plain data."""
@@ -41,6 +55,7 @@ class Fetch:
     status: int
     requested_url: str | None = None  # the URL first asked for, when a redirect moved it
     html: bytes | None = None
+    stored_html: StoredHTML | None = None  # the same page already hashed and compressed (then html may be None)
     encoding: str | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -65,7 +80,7 @@ class Outcome:
 
 
 def compress(data: bytes) -> bytes:
-    return zlib.compress(data, 6)
+    return zlib.compress(data, 3)
 
 
 def decompress(data: bytes) -> bytes:
@@ -294,12 +309,11 @@ def record_fetch(
     }
     changes: dict[str, Any] = {}
     outcome = Outcome(aid, "unchanged")
-    if fetch.html:
-        digest = sha256(fetch.html)
-        if digest != article["last_html_hash"]:
-            _insert_ignore(conn, B, {"hash": digest, "size": len(fetch.html), "encoding": fetch.encoding,
-                                     "data": compress(fetch.html)})
-        capture["html_hash"] = digest
+    page = fetch.stored_html or (StoredHTML.of(fetch.html) if fetch.html else None)
+    if page is not None:
+        if page.hash != article["last_html_hash"]:
+            _insert_ignore(conn, B, {"hash": page.hash, "size": page.size, "encoding": fetch.encoding, "data": page.data})
+        capture["html_hash"] = page.hash
     latest = Latest(article["v_id"], article["v_seq"], article["v_hash"], article["v_size"]) if article["v_id"] else None
 
     if fetch.status in (404, 410):

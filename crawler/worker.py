@@ -16,6 +16,7 @@ from trafilatura.utils import load_html
 
 from archive.extract import decode_html, extract, page_links
 from archive.record import ArticleRecord
+from archive.versions import StoredHTML
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ class PageResult:
     links: list[str] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    html: StoredHTML | None = None  # the raw page hashed and compressed here, off the crawler's process
+    timed_out: bool = False
 
 
 def _links(body: bytes, url: str, encoding: str | None) -> list[str]:
@@ -34,20 +37,40 @@ def _links(body: bytes, url: str, encoding: str | None) -> list[str]:
     return page_links(tree, url) if tree is not None else []
 
 
-def process_page(body: bytes, url: str, encoding: str | None, want_links: bool, want_record: bool = True) -> PageResult:
+class ExtractionTimeout(Exception):
+    """Raised inside a worker when one page has had its time (``ARCHIVE_EXTRACT_TIMEOUT``)."""
+
+
+def _on_alarm(signum, frame) -> None:
+    raise ExtractionTimeout
+
+
+def process_page(body: bytes, url: str, encoding: str | None, want_links: bool, want_record: bool = True,
+                 time_limit: float = 0.0) -> PageResult:
     """Extract the article and, if asked, the page's links, from one parse. Never raises: errors come back as
-    text."""
+    text. ``time_limit`` (seconds, 0 for none) is enforced here, so a worker's start-up does not count."""
     started = time.process_time()
+    if time_limit:
+        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
         links: list[str] = []
+        html = None
         if want_record:
             record = extract(body, url, encoding=encoding, links=links if want_links else None)
+            html = StoredHTML.of(body) if record is not None else None
         else:
             record = None
             links = _links(body, url, encoding) if want_links else []
-        return PageResult(record, links, time.process_time() - started)
+        return PageResult(record, links, time.process_time() - started, html=html)
+    except ExtractionTimeout:
+        return PageResult(None, [], time.process_time() - started, f"extraction took longer than {time_limit:g}s",
+                          timed_out=True)
     except Exception as exc:  # one bad page must not kill the crawl
         return PageResult(None, [], time.process_time() - started, f"{type(exc).__name__}: {exc}"[:300])
+    finally:
+        if time_limit:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _init_worker() -> None:

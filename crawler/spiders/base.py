@@ -55,6 +55,8 @@ class ArchiveSpider(scrapy.Spider):
         self.seeds: list[Seed] = []
         self.adhoc_urls = split_arg(kwargs.get(self.url_arg)) if self.url_arg else []
         self._pool = None
+        self._seed_by_host: dict[str, Seed | None] = {}
+        self._seed_cache_for: list[Seed] | None = None
         self._trusted: set[str] | None = None
         self.known: dict = {}
         self.fetched: set[str] = set()  # url keys of article pages fetched by this process (discovery spiders)
@@ -97,7 +99,15 @@ class ArchiveSpider(scrapy.Spider):
         return self._trusted
 
     def seed_for(self, url: str) -> Seed | None:
-        return next((s for s in self.seeds if s.owns(url)), None)
+        # by host, remembered: a page's links are mostly the same few (offsite) hosts, asked about again and again
+        host = (urlsplit(url).hostname or "").lower()
+        if self._seed_cache_for is not self.seeds or len(self._seed_by_host) > 50_000:
+            self._seed_by_host, self._seed_cache_for = {}, self.seeds
+        try:
+            return self._seed_by_host[host]
+        except KeyError:
+            seed = self._seed_by_host[host] = next((s for s in self.seeds if s.owns(url)), None)
+            return seed
 
     def in_scope(self, url: str) -> bool:
         if not parseable(url):
@@ -171,14 +181,20 @@ class ArchiveSpider(scrapy.Spider):
         if "charset=" in encoding.lower():
             charset = encoding.lower().split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
         loop = asyncio.get_running_loop()
-        timeout = self.settings_.getfloat("ARCHIVE_EXTRACT_TIMEOUT")
-        args = (process_page, response.body, response.url, charset, want_links, want_record)
+        limit = self.settings_.getfloat("ARCHIVE_EXTRACT_TIMEOUT")
+        # The worker enforces the limit itself (its start-up does not count); this backstop catches a worker
+        # stuck where Python's signal cannot reach it (a long call inside C).
+        backstop = limit * 2 + 30 if limit else None
+        args = (process_page, response.body, response.url, charset, want_links, want_record, limit)
         for attempt in (1, 2):
-            pool = self.pool
+            # At most one page per worker is handed over, so nothing waits behind a stuck page in the pool.
+            await self.worker_slots.acquire()
+            pool = self.pool  # taken after the wait: the pool may have been retired meanwhile
             try:
-                # At most one page per worker is handed over, so the time limit counts extraction, not the wait.
-                async with self.worker_slots:
-                    return await asyncio.wait_for(loop.run_in_executor(pool, *args), timeout=timeout or None)
+                result = await asyncio.wait_for(loop.run_in_executor(pool, *args), timeout=backstop)
+                if result.timed_out:
+                    self.count("errors/extract_timeout")
+                return result
             except asyncio.TimeoutError:
                 # The stuck worker would hold a core for good: new pages go to a fresh pool, and the old one's
                 # processes are killed once the pages still running in it have had their own time.
@@ -186,8 +202,8 @@ class ArchiveSpider(scrapy.Spider):
                 if pool is self._pool:
                     self._pool = None
                     pool.shutdown(wait=False, cancel_futures=False)
-                    loop.call_later(timeout, kill_pool, pool)
-                return PageResult(None, [], timeout, f"extraction took longer than {timeout:.0f}s")
+                    loop.call_later(backstop, kill_pool, pool)
+                return PageResult(None, [], backstop, f"extraction stuck for more than {backstop:.0f}s", timed_out=True)
             except BrokenProcessPool as exc:
                 if pool is not self._pool and attempt == 1:
                     continue  # its pool was retired and killed under it: this page was not at fault, retry
@@ -196,6 +212,8 @@ class ArchiveSpider(scrapy.Spider):
                 if pool is self._pool:
                     self._close_pool(wait=False)
                 return PageResult(None, [], 0.0, f"extraction process died: {exc}"[:300])
+            finally:
+                self.worker_slots.release()
         raise AssertionError("unreachable")
 
     # --- responses ------------------------------------------------------------------------------------------
@@ -264,8 +282,7 @@ class ArchiveSpider(scrapy.Spider):
                 self.skip("duplicate", response.url)
                 return None, []
             self.fetched.add(key)
-        html_hash = sha256(response.body)
-        if known and response.meta.get("archive_html_hash") == html_hash:
+        if known and response.meta.get("archive_html_hash") == sha256(response.body):
             self.count("same_html")
             links = (await self.run_worker(response, want_links=True, want_record=False)).links if want_links else []
             return self.base_fetch(response, same_html=True), links
@@ -279,7 +296,8 @@ class ArchiveSpider(scrapy.Spider):
             self.skip("no_text", response.url)
             return None, result.links
         charset = getattr(response, "encoding", None)
-        return self.base_fetch(response, html=response.body, encoding=charset, record=result.record), result.links
+        fetch = self.base_fetch(response, stored_html=result.html, encoding=charset, record=result.record)
+        return fetch, result.links
 
     async def parse_article(self, response: Response) -> AsyncIterator[Any]:
         fetch, _ = await self.fetch_from_response(response, known=bool(response.meta.get("archive_known")))
