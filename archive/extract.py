@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 __all__ = ["EXTRACTOR_VERSION", "extract", "is_promo", "decode_html", "clean_body", "page_links"]
 
 #: below this many characters the fast precision pass is checked by trafilatura's full cascade
-SHORT_TEXT = 1000
-EXTRACTOR_VERSION = f"archive-extract/2 trafilatura/{trafilatura.__version__}"
+SHORT_TEXT = 300
+EXTRACTOR_VERSION = f"archive-extract/3 trafilatura/{trafilatura.__version__}"
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _BULLET = re.compile(r"^[\s\-–—•·*>»▶►]+")

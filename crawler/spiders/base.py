@@ -167,7 +167,8 @@ class ArchiveSpider(scrapy.Spider):
     @property
     def worker_slots(self) -> asyncio.Semaphore:
         if self._slots is None:
-            self._slots = asyncio.Semaphore(self.workers)
+            # two pages per worker: one running, one queued behind it, so no worker waits for the reactor
+            self._slots = asyncio.Semaphore(2 * self.workers)
         return self._slots
 
     def _close_pool(self, spider=None, wait: bool = True) -> None:
@@ -187,7 +188,7 @@ class ArchiveSpider(scrapy.Spider):
         backstop = limit * 2 + 30 if limit else None
         args = (process_page, response.body, response.url, charset, want_links, want_record, limit)
         for attempt in (1, 2):
-            # At most one page per worker is handed over, so nothing waits behind a stuck page in the pool.
+            # A bounded number of pages is handed over (memory; nothing waits long behind a stuck page).
             await self.worker_slots.acquire()
             pool = self.pool  # taken after the wait: the pool may have been retired meanwhile
             try:
