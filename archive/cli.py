@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from archive import __version__
-from archive.db import ENV_VAR, DatabaseError, database_url, make_engine, session_factory, upgrade
+from archive.db import ENV_VAR, DatabaseError, make_engine, session_factory, upgrade
 from archive.normalise import iso_utc, parse_time
 
 log = logging.getLogger(__name__)

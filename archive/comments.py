@@ -80,7 +80,7 @@ _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "ein": 1, "eine": 1, "einen": 1, "un": 1, "une": 1, "uno": 1, "una": 1, "um": 1, "uma": 1, "één": 1,
     "een": 1, "jeden": 1, "jedna": 1, "один": 1, "одна": 1, "zwei": 2, "deux": 2, "dos": 2, "due": 2,
-    "twee": 2, "dwa": 2, "два": 2, "jedna": 1, "jeden": 1,
+    "twee": 2, "dwa": 2, "два": 2,
 }
 _NUM = r"(?P<n>\d[\d.,\s]{0,8}|" + "|".join(_NUMBER_WORDS) + r")"
 _COUNT_WORDS = (

@@ -12,7 +12,10 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.http import Request, Response
+from sqlalchemy import select
 
+from archive.db import make_engine
+from archive.models import Article, Site
 from archive.normalise import BadURL, parse_time, sha256, url_key
 from archive.versions import Fetch
 from crawler.seeds import Seed, SeedError, load_seeds
@@ -119,11 +122,6 @@ class ArchiveSpider(scrapy.Spider):
     # --- what the archive already holds -----------------------------------------------------------------------
     def load_known(self) -> None:
         """Index the seeded sites' archived articles (url key -> last check), read once at the start."""
-        from sqlalchemy import select
-
-        from archive.db import make_engine
-        from archive.models import Article, Site
-
         engine = make_engine(self.settings_.get("ARCHIVE_DATABASE_URL"))
         query = select(Article.url_key, Article.last_checked)
         names = [s.name for s in self.seeds]
