@@ -107,12 +107,6 @@ def _conn(session: Session | Connection) -> Connection:
     return session.connection() if isinstance(session, Session) else session
 
 
-def store_blob(session: Session | Connection, html: bytes, encoding: str | None = None) -> str:
-    digest = sha256(html)
-    _insert_ignore(_conn(session), B, {"hash": digest, "size": len(html), "encoding": encoding, "data": compress(html)})
-    return digest
-
-
 def store_text(session: Session | Connection, text: str) -> str:
     raw = text.encode("utf-8")
     digest = sha256(raw)
