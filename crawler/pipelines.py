@@ -96,14 +96,15 @@ class ArchivePipeline:
         loop = asyncio.get_running_loop()
         try:
             outcome = await loop.run_in_executor(self.executor, self._store, item)
-        except (SQLAlchemyError, DBAPIError, OSError) as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
-            self.stats.inc_value("archive/errors/store")
-            log.error("not stored (database write failed, page rolled back): %s: %s", item.url, reason)
-            raise DropItem(f"database write failed: {reason}") from None
         except BadURL as exc:
             self.stats.inc_value("archive/errors/bad_url")
             raise DropItem(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - whatever failed (SQLAlchemy, the driver, the disk), the page's
+            # transaction rolled back whole: say so in one line and go on with the crawl
+            reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            self.stats.inc_value("archive/errors/store")
+            log.error("not stored (database write failed, page rolled back): %s: %s", item.url, reason)
+            raise DropItem(f"database write failed: {reason}") from None
         self.stats.inc_value(f"archive/captures/{outcome.kind}")
         if outcome.new_version:
             self.stats.inc_value("archive/new_versions")
